@@ -1,0 +1,76 @@
+// Terminal tables; see tables.hpp.
+#include "tables.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "writers.hpp"
+
+namespace gradflow::cli {
+
+std::string short_number(double v) {
+  if (std::isnan(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+namespace {
+
+std::string row(const std::vector<std::string>& cells, const std::vector<int>& widths) {
+  std::string out;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, i == 0 ? "%-*s" : "  %*s", widths[i], cells[i].c_str());
+    out += buf;
+  }
+  return out + "\n";
+}
+
+}  // namespace
+
+std::string layer_table(const std::vector<LayerRecord>& init, const std::vector<LayerRecord>& end,
+                        std::size_t edge) {
+  const std::vector<int> widths = {7, 6, 10, 10, 10, 10, 7, 7};
+  std::string out = row({"layer", "units", "grad_w@0", "grad_w@end", "delta@0", "delta@end",
+                         "dead@0", "dead@end"},
+                        widths);
+  const std::size_t n = init.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (n > 2 * edge + 1 && i == edge) {
+      out += row({"...", "", "", "", "", "", "", ""}, widths);
+      i = n - edge - 1;
+      continue;
+    }
+    const LayerRecord& a = init[i];
+    const LayerRecord* b = i < end.size() ? &end[i] : nullptr;
+    auto at_end = [&](double LayerRecord::*field) { return short_number(b ? b->*field : kNaN); };
+    out += row({std::to_string(a.layer) + (a.output ? " out" : ""), std::to_string(a.fan_out),
+                short_number(a.grad_w_norm), at_end(&LayerRecord::grad_w_norm),
+                short_number(a.delta_norm), at_end(&LayerRecord::delta_norm),
+                short_number(a.dead_fraction), at_end(&LayerRecord::dead_fraction)},
+               widths);
+  }
+  return out;
+}
+
+std::string summary_text(const RunSummary& s) {
+  std::string out = "status: " + std::string(run_status_name(s.status));
+  if (s.status == RunStatus::diverged)
+    out += " at step " + std::to_string(s.diverged_step) + " (non-finite " + s.diverged_reason +
+           ")";
+  out += ", " + std::to_string(s.steps_done) + " updates, " + std::to_string(s.parameters) +
+         " parameters\n";
+  out += "final loss " + short_number(s.final_loss) + ", accuracy " +
+         short_number(s.final_accuracy) + " (probe: loss " + short_number(s.final_probe_loss) +
+         ", accuracy " + short_number(s.final_probe_accuracy) + ")\n";
+  out += "log10 grad_w_norm first/last layer: " + short_number(s.grad_ratio_log10_init) +
+         " at init, " + short_number(s.grad_ratio_log10_final) + " at the end\n";
+  out += "log10 delta_norm first/last layer:  " + short_number(s.delta_ratio_log10_init) +
+         " at init, " + short_number(s.delta_ratio_log10_final) + " at the end\n";
+  out += "largest dead fraction of a layer:   " + short_number(s.max_dead_fraction_init) +
+         " at init, " + short_number(s.max_dead_fraction_final) + " at the end\n";
+  return out;
+}
+
+}  // namespace gradflow::cli

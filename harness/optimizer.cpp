@@ -1,0 +1,128 @@
+// Update rules. SGD with momentum follows PyTorch's formulation (v = mu v + g; Nesterov uses
+// g + mu v; Sutskever et al. 2013); Adam follows Kingma & Ba 2015, Algorithm 1, in PyTorch's
+// arrangement lr * m_hat / (sqrt(v_hat) + eps), so results can be checked against it.
+#include "optimizer.hpp"
+
+#include <cmath>
+#include <numbers>
+
+#include "errors.hpp"
+
+namespace gradflow {
+
+template <class T>
+OptimizerState<T> make_optimizer_state(const TrainConfig& train, std::size_t parameter_count) {
+  OptimizerState<T> state;
+  const auto n = Eigen::Index(parameter_count);
+  if (train.optimizer != Optimizer::sgd) state.velocity = Vec<T>::Zero(n);
+  if (train.optimizer == Optimizer::adam) state.second = Vec<T>::Zero(n);
+  return state;
+}
+
+double learning_rate(const TrainConfig& train, long step) {
+  switch (train.schedule) {
+    case Schedule::constant:
+      return train.lr;
+    case Schedule::step:
+      return train.lr * std::pow(train.decay_factor, double(step / train.decay_every));
+    case Schedule::cosine: {
+      // Loshchilov & Hutter 2017 (SGDR), a single cycle without restarts.
+      const double progress = train.steps > 0 ? double(step) / double(train.steps) : 0.0;
+      return train.lr_final +
+             0.5 * (train.lr - train.lr_final) * (1.0 + std::cos(std::numbers::pi * progress));
+    }
+  }
+  GF_ASSERT(false && "unknown schedule");
+}
+
+namespace {
+
+// Applies one rule to the segment [begin, end) of the flat buffers. `Measure` adds the squared
+// size of the applied update to *sq (a scalar loop; the plain path stays vectorised).
+template <bool Measure, class T>
+void update_segment(const TrainConfig& train, T lr, T scale, T* p, const T* g, T* m, T* v,
+                    std::size_t n, const double adam[2], double* sq) {
+  double acc = 0;
+  switch (train.optimizer) {
+    case Optimizer::sgd:
+      for (std::size_t i = 0; i < n; ++i) {
+        const T u = lr * scale * g[i];
+        p[i] -= u;
+        if constexpr (Measure) acc += double(u) * double(u);
+      }
+      break;
+    case Optimizer::momentum: {
+      const T mu = T(train.momentum);
+      for (std::size_t i = 0; i < n; ++i) {
+        const T gi = scale * g[i];
+        m[i] = mu * m[i] + gi;
+        const T u = lr * (train.nesterov ? gi + mu * m[i] : m[i]);
+        p[i] -= u;
+        if constexpr (Measure) acc += double(u) * double(u);
+      }
+      break;
+    }
+    case Optimizer::adam: {
+      const T b1 = T(train.beta1), b2 = T(train.beta2), eps = T(train.eps);
+      const T step = T(adam[0]), inv_sqrt_bc2 = T(adam[1]);
+      for (std::size_t i = 0; i < n; ++i) {
+        const T gi = scale * g[i];
+        m[i] = b1 * m[i] + (T(1) - b1) * gi;
+        v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
+        const T u = step * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+        p[i] -= u;
+        if constexpr (Measure) acc += double(u) * double(u);
+      }
+      break;
+    }
+  }
+  if constexpr (Measure) *sq = acc;
+}
+
+}  // namespace
+
+template <class T>
+void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<T>& mlp,
+                    OptimizerState<T>& state, std::vector<double>* update_norms) {
+  state.t += 1;
+  // Adam's bias corrections (Kingma & Ba, sec. 3): m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t),
+  // passed as {lr / (1 - b1^t), 1 / sqrt(1 - b2^t)}.
+  double adam[2] = {0, 0};
+  if (train.optimizer == Optimizer::adam) {
+    adam[0] = lr / (1.0 - std::pow(train.beta1, double(state.t)));
+    adam[1] = 1.0 / std::sqrt(1.0 - std::pow(train.beta2, double(state.t)));
+  }
+  T* p = mlp.params.data();
+  const T* g = mlp.grads.data();
+  T* m = state.velocity.size() ? state.velocity.data() : nullptr;
+  T* v = state.second.size() ? state.second.data() : nullptr;
+  auto at = [](T* base, std::size_t offset) { return base ? base + offset : nullptr; };
+  const T lr_t = T(lr), scale_t = T(grad_scale);
+  if (!update_norms) {
+    update_segment<false>(train, lr_t, scale_t, p, g, m, v, mlp.params.size(), adam,
+                          nullptr);
+    return;
+  }
+  update_norms->assign(mlp.layout.layers.size(), 0.0);
+  for (std::size_t l = 0; l < mlp.layout.layers.size(); ++l) {
+    const LayerShape& s = mlp.layout.layers[l];
+    const std::size_t wn = s.b_offset - s.w_offset, bn = std::size_t(s.fan_out);
+    double sq = 0;
+    update_segment<true>(train, lr_t, scale_t, p + s.w_offset, g + s.w_offset,
+                         at(m, s.w_offset), at(v, s.w_offset), wn, adam, &sq);
+    (*update_norms)[l] = std::sqrt(sq);
+    double unused = 0;
+    update_segment<false>(train, lr_t, scale_t, p + s.b_offset, g + s.b_offset,
+                          at(m, s.b_offset), at(v, s.b_offset), bn, adam, &unused);
+  }
+}
+
+#define GRADFLOW_INSTANTIATE(T)                                                            \
+  template OptimizerState<T> make_optimizer_state<T>(const TrainConfig&, std::size_t);   \
+  template void optimizer_step<T>(const TrainConfig&, double, double, Mlp<T>&,            \
+                                  OptimizerState<T>&, std::vector<double>*);
+GRADFLOW_INSTANTIATE(float)
+GRADFLOW_INSTANTIATE(double)
+#undef GRADFLOW_INSTANTIATE
+
+}  // namespace gradflow

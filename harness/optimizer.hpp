@@ -1,0 +1,33 @@
+// Optimizers over the flat parameter buffer (SGD, momentum with a Nesterov option, Adam) and
+// the learning-rate schedule. One loop per layer so the size of each layer's update can be
+// measured on the steps that are logged.
+#pragma once
+
+#include <vector>
+
+#include "config.hpp"
+#include "model.hpp"
+
+namespace gradflow {
+
+template <class T>
+struct OptimizerState {
+  Vec<T> velocity;  // momentum: v; adam: first moment m
+  Vec<T> second;    // adam: second moment v
+  long t = 0;       // updates applied
+};
+
+template <class T>
+OptimizerState<T> make_optimizer_state(const TrainConfig& train, std::size_t parameter_count);
+
+// Learning rate for the update taken at step `step` (0-based) of `train.steps`.
+double learning_rate(const TrainConfig& train, long step);
+
+// theta -= update(grad_scale * grads). grad_scale carries global-norm clipping (1 = none).
+// When `update_norms` is non-null it receives ||delta W_l||_F per layer (extra work: only on
+// steps whose result is logged).
+template <class T>
+void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<T>& mlp,
+                    OptimizerState<T>& state, std::vector<double>* update_norms);
+
+}  // namespace gradflow

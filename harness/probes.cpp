@@ -1,0 +1,143 @@
+// Measurements behind layers.csv. Definitions are in records.hpp and README.md.
+#include "probes.hpp"
+
+#include <cmath>
+
+#include "errors.hpp"
+
+namespace gradflow {
+namespace {
+
+struct Moments {
+  double mean = 0;
+  double std = 0;
+};
+
+// Two passes (mean, then squared deviations) in double: one-pass formulas lose everything
+// when |mean| >> std, which is exactly what happens to saturated units.
+template <class T>
+Moments moments(const Mat<T>& m) {
+  const std::size_t n = std::size_t(m.size());
+  const T* p = m.data();
+  double s0 = 0, s1 = 0;
+  std::size_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    s0 += double(p[i]);
+    s1 += double(p[i + 1]);
+  }
+  if (i < n) s0 += double(p[i]);
+  const double mean = (s0 + s1) / double(n);
+  double d0 = 0, d1 = 0;
+  for (i = 0; i + 2 <= n; i += 2) {
+    const double a = double(p[i]) - mean, b = double(p[i + 1]) - mean;
+    d0 += a * a;
+    d1 += b * b;
+  }
+  if (i < n) d0 += (double(p[i]) - mean) * (double(p[i]) - mean);
+  return {mean, std::sqrt((d0 + d1) / double(n))};
+}
+
+}  // namespace
+
+template <class T>
+void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws,
+                       std::vector<LayerRecord>& records) {
+  const long n = mlp.layout.num_layers();
+  GF_ASSERT(long(records.size()) == n);
+  const double sqrt_batch = std::sqrt(double(ws.batch()));
+  for (long l = 0; l < n; ++l) {
+    LayerRecord& r = records[std::size_t(l)];
+    r.grad_w_norm = norm(mlp.dw(l));
+    r.grad_b_norm = norm(mlp.db(l));
+    // ws.delta holds d(mean loss)/dz = (1/B) d l_i/dz per column, so the RMS over examples of
+    // ||d l_i / dz|| is B * sqrt(||delta||^2 / B) = sqrt(B) * ||delta||_F.
+    r.delta_norm = sqrt_batch * norm(ws.delta[std::size_t(l)]);
+    r.weight_norm = norm(mlp.w(l));
+    r.bias_norm = norm(mlp.b(l));
+  }
+}
+
+template <class T>
+ProbeSet<T> make_probe_set(const Examples& probe, long outputs) {
+  ProbeSet<T> set;
+  set.x = probe.x.cast<T>();
+  set.labels = probe.labels;
+  if (probe.y.size()) {
+    set.y = probe.y.cast<T>();
+  } else {
+    set.y = Mat<T>::Zero(outputs, probe.x.cols());
+    for (long j = 0; j < probe.x.cols(); ++j) set.y(probe.labels[std::size_t(j)], j) = T(1);
+  }
+  return set;
+}
+
+template <class T>
+ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, ProbeSet<T>& probe,
+                           std::vector<LayerRecord>& records) {
+  const long n = mlp.layout.num_layers();
+  const long count = probe.x.cols();
+  const T saturation = T(0.01 * activation_max_derivative(mlp.activation));
+  const Mat<T>* in = &probe.x;
+  for (long l = 0; l < n; ++l) {
+    const LayerShape& s = mlp.layout.layers[std::size_t(l)];
+    auto [it, fresh] = probe.by_width.try_emplace(s.fan_out);
+    auto& buf = it->second;
+    if (fresh) {
+      buf.z.resize(s.fan_out, count);
+      buf.a.resize(s.fan_out, count);
+      buf.dphi.resize(s.fan_out, count);
+      buf.row_max_z.resize(s.fan_out);
+      buf.row_max_dphi.resize(s.fan_out);
+    }
+    // The input of this layer may live in the buffer of the same width: compute z first.
+    buf.z.noalias() = mlp.w(l) * (*in);
+    buf.z.colwise() += mlp.b(l);
+    LayerRecord& r = records[std::size_t(l)];
+    const Moments zm = moments(buf.z);
+    r.preact_mean = zm.mean;
+    r.preact_std = zm.std;
+    if (l + 1 == n) break;  // the output layer: logits, no nonlinearity
+    activate<T>(mlp.activation, buf.z, buf.a, &buf.dphi);
+    const Moments am = moments(buf.a);
+    r.act_mean = am.mean;
+    r.act_std = am.std;
+    // Per-unit maxima over the probe inputs, column by column (vectorised, no allocation).
+    buf.row_max_z.setConstant(-std::numeric_limits<T>::infinity());
+    buf.row_max_dphi.setZero();
+    for (long j = 0; j < count; ++j) {
+      buf.row_max_z = buf.row_max_z.cwiseMax(buf.z.col(j));
+      buf.row_max_dphi = buf.row_max_dphi.cwiseMax(buf.dphi.col(j).cwiseAbs());
+    }
+    const double units = double(s.fan_out);
+    r.inactive_fraction = double((buf.row_max_z.array() <= T(0)).count()) / units;
+    r.dead_fraction = double((buf.row_max_dphi.array() == T(0)).count()) / units;
+    r.saturated_fraction =
+        double((buf.dphi.array().abs() < saturation).count()) / double(buf.dphi.size());
+    in = &buf.a;
+  }
+  const Mat<T>& logits = probe.by_width.at(mlp.layout.outputs).z;
+  ProbeOutcome out;
+  if (task == Task::classification && cross_entropy) {
+    const LossValue v = softmax_cross_entropy<T>(logits, probe.labels, nullptr);
+    out.loss = v.loss;
+    out.accuracy = double(v.correct) / double(count);
+  } else if (task == Task::classification) {
+    out.loss = mean_squared_error<T>(logits, probe.y, nullptr).loss;
+    out.accuracy = double(count_correct<T>(logits, probe.labels)) / double(count);
+  } else {
+    out.loss = mean_squared_error<T>(logits, probe.y, nullptr).loss;
+  }
+  return out;
+}
+
+#define GRADFLOW_INSTANTIATE(T)                                                           \
+  template void measure_gradients<T>(const Mlp<T>&, const Workspace<T>&,                \
+                                     std::vector<LayerRecord>&);                        \
+  template ProbeSet<T> make_probe_set<T>(const Examples&, long);                              \
+  template ProbeOutcome measure_probe<T>(const Mlp<T>&, Task, bool, ProbeSet<T>&,       \
+                                         std::vector<LayerRecord>&);
+GRADFLOW_INSTANTIATE(float)
+GRADFLOW_INSTANTIATE(double)
+#undef GRADFLOW_INSTANTIATE
+
+}  // namespace gradflow

@@ -1,0 +1,50 @@
+// Per-layer measurements: gradient and weight norms from the training step, and activation
+// statistics from a forward pass over the fixed probe set. Fills LayerRecords; no I/O.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "data.hpp"
+#include "loss.hpp"
+#include "model.hpp"
+#include "records.hpp"
+
+namespace gradflow {
+
+// grad_w_norm, grad_b_norm, delta_norm, weight_norm, bias_norm of every layer, from the
+// gradients and deltas of the step just computed. records.size() == number of layers.
+template <class T>
+void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws,
+                       std::vector<LayerRecord>& records);
+
+// The probe set in the run's precision plus per-width scratch buffers, allocated on first use
+// so repeated probe passes do not allocate. Layers are processed one at a time, so memory is
+// O(width x probe size), not O(depth x width x probe size).
+template <class T>
+struct ProbeSet {
+  Mat<T> x;                 // (inputs, probe size)
+  Mat<T> y;                 // targets (outputs, probe size); one-hot for classification
+  std::vector<int> labels;  // classification labels
+  struct Buffers {
+    Mat<T> z, a, dphi;
+    Vec<T> row_max_z, row_max_dphi;
+  };
+  std::map<long, Buffers> by_width;  // keyed by fan_out
+};
+
+template <class T>
+ProbeSet<T> make_probe_set(const Examples& probe, long outputs);
+
+struct ProbeOutcome {
+  double loss = kNaN;
+  double accuracy = kNaN;  // NaN for regression
+};
+
+// Forward pass over the probe set: preact/act moments and dead / inactive / saturated
+// fractions per layer into `records`, and the probe loss.
+template <class T>
+ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, ProbeSet<T>& probe,
+                           std::vector<LayerRecord>& records);
+
+}  // namespace gradflow

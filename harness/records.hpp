@@ -1,0 +1,78 @@
+// Plain records that training emits and writers format: one per logged step, one per logged
+// step x layer, and the run's summary. Computation fills them; it never formats text.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One row of layers.csv. Layer 1 is the first hidden layer (input -> hidden 1); the last
+// layer is the output layer, whose activation statistics are taken on the logits and whose
+// dead / inactive / saturated fractions are NaN (it has no nonlinearity).
+struct LayerRecord {
+  long step = 0;
+  int layer = 0;  // 1-based
+  bool output = false;  // the output layer (linear)
+  long fan_in = 0;
+  long fan_out = 0;
+  // On the training batch of this step, of the batch-mean loss.
+  double grad_w_norm = kNaN;  // ||dL/dW_l||_F
+  double grad_b_norm = kNaN;  // ||dL/db_l||_2
+  // RMS over the batch's examples of the per-example back-propagated signal ||dl_i/dz_l||,
+  // l_i the example's own loss (so it does not shrink with batch size).
+  double delta_norm = kNaN;
+  double weight_norm = kNaN;   // ||W_l||_F
+  double bias_norm = kNaN;     // ||b_l||_2
+  double update_ratio = kNaN;  // ||W_l(t) - W_l(t-1)||_F / ||W_l(t-1)||_F; NaN at step 0
+  // On the probe set: moments over all (unit, example) pairs.
+  double preact_mean = kNaN;
+  double preact_std = kNaN;
+  double act_mean = kNaN;
+  double act_std = kNaN;
+  double dead_fraction = kNaN;       // units with phi'(z) == 0 on every probe input
+  double inactive_fraction = kNaN;   // units with z <= 0 on every probe input
+  double saturated_fraction = kNaN;  // (unit, input) pairs with |phi'(z)| < 1% of max |phi'|
+};
+
+// One row of steps.csv.
+struct StepRecord {
+  long step = 0;
+  double lr = kNaN;         // learning rate of the update that follows this step
+  double loss = kNaN;       // training batch loss at this step's parameters
+  double accuracy = kNaN;   // training batch; NaN for regression
+  double probe_loss = kNaN;      // held-out probe set
+  double probe_accuracy = kNaN;  // NaN for regression
+  double grad_norm = kNaN;  // global ||dL/dtheta||_2 before clipping
+  bool clipped = false;     // this step's update was clipped
+};
+
+enum class RunStatus { completed, diverged };
+
+// summary.json.
+struct RunSummary {
+  RunStatus status = RunStatus::completed;
+  long steps_done = 0;            // updates applied
+  long diverged_step = -1;        // first step with a non-finite loss, gradient or weight
+  std::string diverged_reason;    // "loss", "gradient" or "weights"
+  double final_loss = kNaN;
+  double final_accuracy = kNaN;
+  double final_probe_loss = kNaN;
+  double final_probe_accuracy = kNaN;
+  // log10(grad_w_norm of layer 1 / grad_w_norm of the last layer): < 0 vanishing.
+  double grad_ratio_log10_init = kNaN;
+  double grad_ratio_log10_final = kNaN;
+  // Same for delta_norm.
+  double delta_ratio_log10_init = kNaN;
+  double delta_ratio_log10_final = kNaN;
+  double max_dead_fraction_init = kNaN;   // "born dead": largest per-layer dead fraction
+  double max_dead_fraction_final = kNaN;
+  double max_grad_norm = kNaN;  // largest global gradient norm seen at a logged step
+  long parameters = 0;
+};
+
+}  // namespace gradflow

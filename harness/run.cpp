@@ -1,0 +1,146 @@
+// One run into one folder; see run.hpp.
+#include "run.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "atomic_file.hpp"
+#include "errors.hpp"
+#include "params_io.hpp"
+#include "train.hpp"
+#include "writers.hpp"
+
+namespace gradflow {
+namespace {
+
+std::size_t physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : 0;
+}
+
+std::string gib(std::size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1ull << 30));
+  return buf;
+}
+
+// Streams CSV rows into temp files and keeps the first and last layer records.
+class RunFiles : public TrainObserver {
+ public:
+  RunFiles(const std::string& dir, const ProgressFn& progress)
+      : dir_(dir),
+        layers_file_(dir + "/layers.csv"),
+        steps_file_(dir + "/steps.csv"),
+        progress_(progress) {
+    layers_buf_ = csv_header(kLayerColumns);
+    steps_buf_ = csv_header(kStepColumns);
+  }
+
+  void on_log(const StepRecord& step, const std::vector<LayerRecord>& layers) override {
+    append_step_row(steps_buf_, "", step);
+    for (const LayerRecord& r : layers) append_layer_row(layers_buf_, "", r);
+    if (init_layers.empty()) init_layers = layers;
+    final_layers = layers;
+    if (layers_buf_.size() > (1u << 20)) flush();
+  }
+
+  bool on_progress(long step, long steps, double loss) override {
+    return progress_ ? progress_(step, steps, loss) : true;
+  }
+
+  void on_parameters(std::string_view when, const Parameters& params) override {
+    save_parameters(dir_ + "/params_" + std::string(when), params);
+  }
+
+  void commit() {
+    flush();
+    layers_file_.commit();
+    steps_file_.commit();
+  }
+
+  std::vector<LayerRecord> init_layers, final_layers;
+
+ private:
+  void flush() {
+    layers_file_.write(layers_buf_);
+    steps_file_.write(steps_buf_);
+    layers_buf_.clear();
+    steps_buf_.clear();
+  }
+
+  std::string dir_;
+  AtomicFile layers_file_, steps_file_;
+  std::string layers_buf_, steps_buf_;
+  const ProgressFn& progress_;
+};
+
+}  // namespace
+
+std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout) {
+  const std::size_t scalar = config.precision == Precision::float32 ? 4 : 8;
+  const std::size_t optimizer_copies = config.train.optimizer == Optimizer::adam       ? 2
+                                       : config.train.optimizer == Optimizer::momentum ? 1
+                                                                                       : 0;
+  std::size_t units = 0;
+  for (const LayerShape& s : layout.layers) units += std::size_t(s.fan_out);
+  const std::size_t batch_activations = 4 * units * std::size_t(config.train.batch_size);
+  const std::size_t probe_buffers = 3 * std::size_t(layout.max_width()) *
+                                    std::size_t(config.data.probe_size);
+  const std::size_t params = layout.parameter_count;
+  // Scalars in the run's precision plus the double copies made at init (and when saving).
+  return scalar * ((2 + optimizer_copies) * params + batch_activations + probe_buffers) +
+         8 * params;
+}
+
+PreparedRun prepare_run(const Config& config) {
+  PreparedRun run;
+  run.config = config;
+  const std::uint64_t data_seed = config.data.seed.value_or(config.seed);
+  run.data = make_dataset(config.data, data_seed, config.source);
+  run.layout = layout_for(config, run.data);
+
+  const std::size_t need = estimated_run_bytes(config, run.layout);
+  const std::size_t have = physical_memory_bytes();
+  if (have && need > have / 10 * 8)
+    throw InputError(config.source, "/model",
+                     "this network needs about " + gib(need) + " (" +
+                         std::to_string(run.layout.parameter_count) +
+                         " parameters) but the machine has " + gib(have) +
+                         "; reduce model.depth or model.width");
+
+  if (config.model.init_from.empty()) {
+    run.start = initial_parameters(config, run.layout);
+  } else {
+    std::filesystem::path folder(config.model.init_from);
+    if (folder.is_relative() && !config.base_dir.empty()) folder = config.base_dir / folder;
+    run.start = load_parameters(folder.string(), run.layout, config.source);
+  }
+  return run;
+}
+
+RunOutcome execute_run(const PreparedRun& run, const std::string& out_dir,
+                       const ProgressFn& progress) {
+  ensure_writable_dir(out_dir);
+  // A previous run in this folder is no longer complete once this one starts.
+  std::error_code ec;
+  std::filesystem::remove(out_dir + "/summary.json", ec);
+  std::filesystem::remove_all(out_dir + "/params_init", ec);
+  std::filesystem::remove_all(out_dir + "/params_final", ec);
+
+  RunFiles files(out_dir, progress);
+  const TrainResult result = train(run.config, run.data, run.start, files);
+  RunOutcome outcome;
+  outcome.summary = result.summary;
+  outcome.interrupted = result.interrupted;
+  if (result.interrupted) return outcome;  // temp files are removed with `files`
+
+  files.commit();
+  write_file_atomic(out_dir + "/config.json", config_with_provenance(run.config).dump(2) + "\n");
+  write_file_atomic(out_dir + "/summary.json", summary_to_json(result.summary).dump(2) + "\n");
+  outcome.init_layers = std::move(files.init_layers);
+  outcome.final_layers = std::move(files.final_layers);
+  return outcome;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,40 @@
+// Run-level gradient-flow indicators; see summary.hpp.
+#include "summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gradflow {
+
+double log10_ratio(double a, double b) {
+  if (!(a >= 0) || !(b >= 0) || (a == 0 && b == 0)) return kNaN;
+  return std::log10(a) - std::log10(b);
+}
+
+namespace {
+
+double max_dead(const std::vector<LayerRecord>& layers) {
+  double worst = kNaN;
+  for (const LayerRecord& r : layers)
+    if (!std::isnan(r.dead_fraction)) worst = std::isnan(worst) ? r.dead_fraction
+                                                                : std::max(worst, r.dead_fraction);
+  return worst;
+}
+
+}  // namespace
+
+void fill_flow_indicators(RunSummary& summary, const std::vector<LayerRecord>& init,
+                          const std::vector<LayerRecord>& last) {
+  if (!init.empty()) {
+    summary.grad_ratio_log10_init = log10_ratio(init.front().grad_w_norm, init.back().grad_w_norm);
+    summary.delta_ratio_log10_init = log10_ratio(init.front().delta_norm, init.back().delta_norm);
+    summary.max_dead_fraction_init = max_dead(init);
+  }
+  if (!last.empty()) {
+    summary.grad_ratio_log10_final = log10_ratio(last.front().grad_w_norm, last.back().grad_w_norm);
+    summary.delta_ratio_log10_final = log10_ratio(last.front().delta_norm, last.back().delta_norm);
+    summary.max_dead_fraction_final = max_dead(last);
+  }
+}
+
+}  // namespace gradflow

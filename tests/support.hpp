@@ -1,0 +1,69 @@
+// Test helpers: run a config in memory and collect what training emits.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "run.hpp"
+#include "train.hpp"
+
+namespace gradflow::test {
+
+struct Collected : TrainObserver {
+  std::vector<StepRecord> steps;
+  std::vector<std::vector<LayerRecord>> layers;  // one entry per logged step
+  std::vector<Parameters> saved;
+  void on_log(const StepRecord& s, const std::vector<LayerRecord>& l) override {
+    steps.push_back(s);
+    layers.push_back(l);
+  }
+  bool on_progress(long, long, double) override { return true; }
+  void on_parameters(std::string_view, const Parameters& p) override { saved.push_back(p); }
+};
+
+struct InMemoryRun {
+  TrainResult result;
+  Collected records;
+};
+
+inline InMemoryRun run_in_memory(const Config& config) {
+  const PreparedRun prepared = prepare_run(config);
+  InMemoryRun run;
+  run.result = train(prepared.config, prepared.data, prepared.start, run.records);
+  return run;
+}
+
+// A fresh empty folder under the system temp dir, removed when the object dies.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& tag) {
+    static int counter = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("gradflow-test-" + tag + "-" + std::to_string(::getpid()) + "-" +
+            std::to_string(counter++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace gradflow::test

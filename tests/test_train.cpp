@@ -1,0 +1,199 @@
+// The training loop: logging schedule, divergence as a result, full-batch gradient descent,
+// optimizers against their formulas, clipping, update ratios, determinism, parameters in/out.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "loss.hpp"
+#include "optimizer.hpp"
+#include "params_io.hpp"
+#include "support.hpp"
+
+using namespace gradflow;
+using Catch::Matchers::WithinAbs;
+using Catch::Matchers::WithinRel;
+
+namespace {
+
+Config small_run() {
+  Config c;
+  c.seed = 3;
+  c.data.train_size = 128;
+  c.data.probe_size = 64;
+  c.data.dim = 8;
+  c.data.classes = 3;
+  c.model.depth = 3;
+  c.model.width = {16};
+  c.train.steps = 25;
+  c.train.batch_size = 32;
+  c.train.lr = 0.1;
+  c.log.every = 10;
+  return c;
+}
+
+double distance(const Parameters& a, const Parameters& b, std::size_t layer) {
+  return (a.w[layer] - b.w[layer]).norm();
+}
+
+}  // namespace
+
+TEST_CASE("steps are logged at 0, every log.every, and at the last step", "[train]") {
+  const auto run = test::run_in_memory(small_run());
+  std::vector<long> logged;
+  for (const StepRecord& s : run.records.steps) logged.push_back(s.step);
+  REQUIRE(logged == std::vector<long>{0, 10, 20, 25});
+  REQUIRE(run.result.summary.status == RunStatus::completed);
+  REQUIRE(run.result.summary.steps_done == 25);
+  REQUIRE(run.records.layers.front().size() == 4);  // 3 hidden + output
+  REQUIRE(std::isnan(run.records.layers.front()[0].update_ratio));
+  REQUIRE(run.records.layers.back()[0].update_ratio > 0);
+  REQUIRE(std::isnan(run.records.layers.front().back().dead_fraction));  // output layer
+}
+
+TEST_CASE("a huge learning rate makes a run diverge: a result, not an exception", "[train]") {
+  Config c = small_run();
+  c.train.lr = 1e8;
+  c.model.activation = Activation::relu;
+  const auto run = test::run_in_memory(c);
+  const RunSummary& s = run.result.summary;
+  INFO("diverged at step " << s.diverged_step << " (" << s.diverged_reason << ")");
+  REQUIRE(s.status == RunStatus::diverged);
+  REQUIRE(s.diverged_step >= 1);
+  REQUIRE(s.diverged_step <= 25);
+  REQUIRE(run.records.steps.back().step == s.diverged_step);
+  REQUIRE_FALSE(std::isfinite(run.records.steps.back().loss *
+                              run.records.steps.back().grad_norm));
+}
+
+TEST_CASE("full batch SGD is plain gradient descent", "[train]") {
+  Config c = small_run();
+  c.train.batch_size = c.data.train_size;
+  c.train.steps = 1;
+  c.log.save_params = true;
+  const PreparedRun prepared = prepare_run(c);
+  test::Collected records;
+  train(prepared.config, prepared.data, prepared.start, records);
+  REQUIRE(records.saved.size() == 2);
+
+  // The gradient of the mean loss over the whole training set, computed independently.
+  Mlp<double> mlp = make_mlp<double>(prepared.layout, c.model.activation_spec());
+  set_parameters(mlp, prepared.start);
+  Workspace<double> ws = make_workspace<double>(prepared.layout, c.data.train_size);
+  ws.input = prepared.data.train.x;
+  mlp_forward(mlp, ws);
+  softmax_cross_entropy<double>(ws.z.back(), prepared.data.train.labels, &ws.delta.back());
+  mlp_backward(mlp, ws);
+  const VecD expected = mlp.params - c.train.lr * mlp.grads;
+  Mlp<double> after = make_mlp<double>(prepared.layout, c.model.activation_spec());
+  set_parameters(after, records.saved[1]);
+  const double err = (after.params - expected).norm() / expected.norm();
+  INFO("relative difference from theta - lr * grad: " << err);
+  REQUIRE(err < 1e-12);
+}
+
+TEST_CASE("optimizers follow their update formulas", "[train]") {
+  const MlpLayout layout = make_layout(2, {3}, 2);
+  TrainConfig tc;
+  tc.lr = 0.1;
+  const auto kind = GENERATE(Optimizer::sgd, Optimizer::momentum, Optimizer::adam);
+  const bool nesterov = GENERATE(false, true);
+  tc.optimizer = kind;
+  tc.nesterov = nesterov;
+  Mlp<double> mlp = make_mlp<double>(layout, {Activation::relu, 0});
+  for (Eigen::Index i = 0; i < mlp.params.size(); ++i) mlp.params[i] = 0.1 * double(i);
+  OptimizerState<double> state = make_optimizer_state<double>(tc, layout.parameter_count);
+  // Reference for one coordinate, written from the papers' formulas.
+  double p = mlp.params[5], m = 0, v = 0;
+  for (int t = 1; t <= 3; ++t) {
+    const double g = 0.5 * t - 0.3;
+    mlp.grads.setConstant(g);
+    std::vector<double> norms;
+    optimizer_step(tc, tc.lr, 1.0, mlp, state, &norms);
+    if (kind == Optimizer::sgd) {
+      p -= tc.lr * g;
+    } else if (kind == Optimizer::momentum) {
+      m = tc.momentum * m + g;
+      p -= tc.lr * (nesterov ? g + tc.momentum * m : m);
+    } else {
+      m = tc.beta1 * m + (1 - tc.beta1) * g;
+      v = tc.beta2 * v + (1 - tc.beta2) * g * g;
+      const double mhat = m / (1 - std::pow(tc.beta1, t)), vhat = v / (1 - std::pow(tc.beta2, t));
+      p -= tc.lr * mhat / (std::sqrt(vhat) + tc.eps);
+    }
+    INFO("optimizer " << optimizer_name(kind) << " nesterov " << nesterov << " step " << t);
+    REQUIRE_THAT(mlp.params[5], WithinRel(p, 1e-12));
+    REQUIRE(norms.size() == 2);
+  }
+}
+
+TEST_CASE("clipping caps the update at lr * clip_norm", "[train]") {
+  Config c = small_run();
+  c.train.clip_norm = 1e-3;
+  c.train.steps = 1;
+  c.log.every = 1;
+  c.log.save_params = true;
+  const auto run = test::run_in_memory(c);
+  REQUIRE(run.records.steps[0].clipped);
+  const Parameters& a = run.records.saved[0];
+  const Parameters& b = run.records.saved[1];
+  double sq = 0;
+  for (std::size_t l = 0; l < a.w.size(); ++l)
+    sq += std::pow(distance(a, b, l), 2) + (a.b[l] - b.b[l]).squaredNorm();
+  REQUIRE_THAT(std::sqrt(sq), WithinRel(c.train.lr * c.train.clip_norm, 1e-9));
+  // update_ratio of the logged step 1 is exactly ||W1 - W0|| / ||W0||.
+  const LayerRecord& r = run.records.layers[1][0];
+  REQUIRE_THAT(r.update_ratio, WithinRel(distance(a, b, 0) / a.w[0].norm(), 1e-9));
+}
+
+TEST_CASE("learning-rate schedules", "[train]") {
+  TrainConfig tc;
+  tc.lr = 1.0;
+  tc.steps = 100;
+  tc.schedule = Schedule::step;
+  tc.decay_every = 30;
+  tc.decay_factor = 0.5;
+  REQUIRE(learning_rate(tc, 29) == 1.0);
+  REQUIRE(learning_rate(tc, 30) == 0.5);
+  REQUIRE(learning_rate(tc, 95) == 0.125);
+  tc.schedule = Schedule::cosine;
+  tc.lr_final = 0.1;
+  REQUIRE_THAT(learning_rate(tc, 0), WithinAbs(1.0, 1e-15));
+  REQUIRE_THAT(learning_rate(tc, 50), WithinAbs(0.55, 1e-12));
+  REQUIRE_THAT(learning_rate(tc, 100), WithinAbs(0.1, 1e-12));
+}
+
+TEST_CASE("the same config gives bit-identical records; float32 tracks float64", "[train]") {
+  const auto a = test::run_in_memory(small_run());
+  const auto b = test::run_in_memory(small_run());
+  REQUIRE(a.records.steps.size() == b.records.steps.size());
+  for (std::size_t i = 0; i < a.records.steps.size(); ++i) {
+    REQUIRE(a.records.steps[i].loss == b.records.steps[i].loss);
+    REQUIRE(a.records.layers[i][0].grad_w_norm == b.records.layers[i][0].grad_w_norm);
+  }
+  Config f = small_run();
+  f.precision = Precision::float32;
+  const auto c = test::run_in_memory(f);
+  const double l64 = a.records.steps.front().loss, l32 = c.records.steps.front().loss;
+  INFO("step-0 loss float64 " << l64 << ", float32 " << l32);
+  REQUIRE_THAT(l32, WithinRel(l64, 1e-5));
+}
+
+TEST_CASE("saved parameters start an identical run through model.init_from", "[train]") {
+  test::TempDir dir("init-from");
+  Config c = small_run();
+  c.log.save_params = true;
+  const PreparedRun prepared = prepare_run(c);
+  save_parameters(dir.file("params"), prepared.start);
+  Config again = small_run();
+  again.model.init_from = dir.file("params");
+  again.model.init = WeightInit::orthogonal;  // ignored: the folder wins
+  const PreparedRun loaded = prepare_run(again);
+  for (std::size_t l = 0; l < prepared.start.w.size(); ++l) {
+    REQUIRE(loaded.start.w[l] == prepared.start.w[l]);
+    REQUIRE(loaded.start.b[l] == prepared.start.b[l]);
+  }
+  Config wrong = small_run();
+  wrong.model.width = {17};
+  wrong.model.init_from = dir.file("params");
+  REQUIRE_THROWS_WITH(prepare_run(wrong), Catch::Matchers::Contains("expected shape (17, 8)"));
+}
