@@ -1,20 +1,13 @@
 // Activation functions: scalar value/derivative in double (tests, theory) and the vectorised
 // array kernel used in training. Each case states its formula, its paper and phi'(0).
-// GCC 12's own AVX-512 intrinsics self-initialise their "don't care" merge operand
-// (__m512 __Y = __Y), which -Wmaybe-uninitialized reports once per Eigen packet op under
-// -march=native: a known false positive of GCC 12 (e.g. google/highway#710), not our code.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 #include "activation.hpp"
-
-#include <unsupported/Eigen/SpecialFunctions>  // array erf()/erfc()
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <type_traits>
+#include <unsupported/Eigen/SpecialFunctions>  // array erf()/erfc()
 
 #include "errors.hpp"
 
@@ -22,8 +15,7 @@ namespace gradflow {
 
 // Names in enum order; parse_activation also accepts the aliases "linear" and "swish".
 constexpr std::array<std::string_view, kActivationCount> kActivationNames = {
-    "identity", "relu", "leaky_relu", "sigmoid", "tanh",
-    "elu",      "selu", "gelu",       "silu",    "softplus",
+    "identity", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "selu", "gelu", "silu", "softplus",
 };
 static_assert(static_cast<std::size_t>(Activation::softplus) + 1 == kActivationCount,
               "add the new activation to kActivationNames and to every switch");
@@ -179,8 +171,8 @@ double activation_max_derivative(const ActivationSpec& a) {
 //  * accurate functions where Eigen vectorises them (expm1, log1p for float); where it does not
 //    (double expm1/log1p/tanh/erf), accuracy wins over speed, except GELU in float (below).
 template <class T>
-void activate(const ActivationSpec& a, const Eigen::Ref<const Mat<T>>& z,
-              Eigen::Ref<Mat<T>> out, Mat<T>* dphi) {
+void activate(const ActivationSpec& a, const Eigen::Ref<const Mat<T>>& z, Eigen::Ref<Mat<T>> out,
+              Mat<T>* dphi) {
   GF_ASSERT(out.rows() == z.rows() && out.cols() == z.cols());
   if (dphi != nullptr) {
     GF_ASSERT(dphi->rows() == z.rows() && dphi->cols() == z.cols());
@@ -212,8 +204,9 @@ void activate(const ActivationSpec& a, const Eigen::Ref<const Mat<T>>& z,
 
     case Activation::sigmoid:
       // s(z) = 1 / (1 + e^-z), not Eigen's logistic(): its float version has relative error
-      // up to 3e-4 for z in [-9, -8] and is slower. Saturation is safe: Eigen's exp clamps,
-      // so 1 + e^-z is at most ~FLT_MAX and s(-1000) is ~1e-39, never NaN.
+      // up to 3e-4 for z in [-9, -8] and is slower. Saturation is safe: Eigen's vectorised
+      // exp clamps its argument (1 + e^1000 is the largest finite T, s(-1000) ~ 1e-39 in
+      // float) and std::exp in the loop remainder gives inf, so s(-1000) = 0; never NaN.
       // phi' = s(z) s(-z): s(-z) goes to dphi first, then out = s(z), then the product.
       if (grad) dphi->array() = T(1) / (T(1) + z.array().exp());
       out.array() = T(1) / (T(1) + (-z.array()).exp());
@@ -238,8 +231,8 @@ void activate(const ActivationSpec& a, const Eigen::Ref<const Mat<T>>& z,
       const T alpha = T(selu ? kSeluAlpha : a.param);
       if (grad) {
         dphi->array() = z.array().max(T(0)).ceil().min(T(1));
-        dphi->array() = lambda * (dphi->array() +
-                                  (T(1) - dphi->array()) * alpha * z.array().min(T(0)).exp());
+        dphi->array() =
+            lambda * (dphi->array() + (T(1) - dphi->array()) * alpha * z.array().min(T(0)).exp());
       }
       out.array() = lambda * (z.array().max(T(0)) + alpha * z.array().min(T(0)).expm1());
       return;
@@ -268,8 +261,7 @@ void activate(const ActivationSpec& a, const Eigen::Ref<const Mat<T>>& z,
       // phi' = s(z) (1 + z s(-z)) = (1 + z / (1 + e^z)) / (1 + e^-z): accurate in both tails
       // (the form s + z s (1 - s) loses z * 2^-24 on the right, where s rounds to 1).
       if (grad) {
-        dphi->array() =
-            (T(1) + z.array() / (T(1) + z.array().exp())) / (T(1) + (-z.array()).exp());
+        dphi->array() = (T(1) + z.array() / (T(1) + z.array().exp())) / (T(1) + (-z.array()).exp());
       }
       out.array() = z.array() / (T(1) + (-z.array()).exp());
       return;

@@ -247,6 +247,16 @@ LogConfig parse_log(ObjectReader r) {
   return l;
 }
 
+VerdictConfig parse_verdict(ObjectReader r) {
+  VerdictConfig v;
+  v.vanishing_decades = r.number("vanishing_decades", v.vanishing_decades, above(0));
+  v.exploding_decades = r.number("exploding_decades", v.exploding_decades, above(0));
+  v.exploding_growth = r.number("exploding_growth", v.exploding_growth, above(1));
+  v.dying_fraction = r.number("dying_fraction", v.dying_fraction, {0.0, 1.0, false, true});
+  r.finish();
+  return v;
+}
+
 // `source` is the file (it names the config and anchors relative paths); `where` is what
 // messages call it, which says so when --set changed the document.
 Config parse_config_from(const Json& doc, const std::string& source, const std::string& where) {
@@ -281,6 +291,7 @@ Config parse_config_from(const Json& doc, const std::string& source, const std::
   c.model = parse_model(ObjectReader(section(r, "model")));
   c.train = parse_train(ObjectReader(section(r, "train")), c.data);
   c.log = parse_log(ObjectReader(section(r, "log")));
+  c.verdict = parse_verdict(ObjectReader(section(r, "verdict")));
   // Expanded by the sweep module; here it only has to be an object (null: no sweep).
   if (auto sweep = r.take("sweep"); sweep && !sweep->value->is_null()) {
     if (!sweep->value->is_object()) fail_expected(*sweep, "an object");
@@ -418,6 +429,10 @@ Json to_json(const Config& c) {
       {"lr_final", t.lr_final},
   };
   Json log = {{"every", c.log.every}, {"save_params", c.log.save_params}};
+  Json verdict = {{"vanishing_decades", c.verdict.vanishing_decades},
+                  {"exploding_decades", c.verdict.exploding_decades},
+                  {"exploding_growth", c.verdict.exploding_growth},
+                  {"dying_fraction", c.verdict.dying_fraction}};
   Json j = {
       {"name", c.name},
       {"seed", c.seed},
@@ -426,6 +441,7 @@ Json to_json(const Config& c) {
       {"model", std::move(model)},
       {"train", std::move(train)},
       {"log", std::move(log)},
+      {"verdict", std::move(verdict)},
   };
   if (!c.sweep.is_null()) j["sweep"] = c.sweep;
   return j;

@@ -100,6 +100,14 @@ struct LogConfig {
   bool save_params = false;  // params_init/ and params_final/ as .npy
 };
 
+// Thresholds behind each run's verdict (analysis only: they never change training).
+struct VerdictConfig {
+  double vanishing_decades = 3.0;  // first-layer grad_w_norm > 10^3 x below the last layer's
+  double exploding_decades = 3.0;  // ... or > 10^3 x above it
+  double exploding_growth = 1e3;   // or the global gradient norm grew 1000x over its init value
+  double dying_fraction = 0.5;     // a layer with > 50% of its units dead (see README)
+};
+
 struct Config {
   std::string name;  // default: the config file's stem
   std::uint64_t seed = 0;
@@ -108,6 +116,7 @@ struct Config {
   ModelConfig model;
   TrainConfig train;
   LogConfig log;
+  VerdictConfig verdict;
   Json sweep;  // kept verbatim for the sweep module; null when absent
   std::string source;  // the file it came from (for messages), not part of the config
   std::string base_dir;  // folder that relative paths in the config are resolved against

@@ -268,10 +268,6 @@ Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
   if (d.path.empty())
     throw InputError(config_source, "/data/path", "data.kind \"csv\" needs a path to the file");
   const Task task = data_task(d);
-  if (task == Task::classification && !d.target_columns.empty())
-    throw InputError(config_source, "/data/target_columns",
-                     "give label_column (classification) or target_columns (regression), "
-                     "not both");
   const std::string file = resolve_path(d, config_source);
   std::ifstream in = open_csv(file, config_source);
 
@@ -314,10 +310,16 @@ Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
   data.inputs = static_cast<long>(plan.features.size());
   data.train = gather(rows, plan, order, probe_end, train_end);
   data.probe = gather(rows, plan, order, 0, probe_end);
-  if (task == Task::classification)
+  if (task == Task::classification) {
     data.outputs = *std::max_element(rows.labels.begin(), rows.labels.end()) + 1;
-  else
+    // One class makes the cross-entropy identically 0: no gradient to study.
+    if (data.outputs < 2)
+      throw InputError(file, "",
+                       "column \"" + d.label_column +
+                           "\" has only class 0; classification needs at least 2 classes");
+  } else {
     data.outputs = static_cast<long>(plan.targets.size());
+  }
   if (d.standardize) standardize_features(data.train, data.probe);
   return data;
 }

@@ -101,9 +101,10 @@ Examples spirals(const DataConfig& d, long n, Rng& rng) {
 }
 
 // y = teacher(x) for a random MLP: teacher_depth hidden layers of teacher_width units with
-// teacher_activation, LeCun-normal weights (std 1/sqrt(fan_in), so pre-activations stay O(1)
-// whatever the depth), zero biases, a linear output of `outputs` units. Its weights come from
-// its own stream make_rng(seed, "teacher").
+// teacher_activation, LeCun-normal weights (std 1/sqrt(fan_in): first-layer pre-activations
+// have unit variance; the output scale still drifts with depth and activation, which the
+// standardisation in teacher_student removes), zero biases, a linear output of `outputs`
+// units. Its weights come from its own stream make_rng(seed, "teacher").
 MatD teacher_forward(const DataConfig& d, const MatD& x, std::uint64_t seed) {
   Rng rng = make_rng(seed, "teacher");
   const ActivationSpec activation{d.teacher_activation, 0.0};

@@ -1,10 +1,6 @@
 // Weight and bias initializers, each with the paper behind its scale. All draws come from the
 // run's own Rng (never std:: distributions or Eigen::Random), so a seed gives the same weights
 // on every toolchain.
-// GCC 12 false positive in its AVX-512 intrinsics (see activation.cpp).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 #include "init.hpp"
 

@@ -23,7 +23,8 @@ static_assert(std::endian::native == std::endian::little, "npy I/O assumes littl
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicSize = 6;
-// numpy >= 1.14 pads magic + header to a multiple of 64 bytes so the data is aligned for mmap.
+// numpy pads magic + header to a multiple of 64 bytes (ARRAY_ALIGN in format.py), so the data
+// is aligned for memory mapping.
 constexpr std::size_t kAlign = 64;
 
 // ---- the header dictionary, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }

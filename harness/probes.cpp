@@ -73,7 +73,7 @@ ProbeSet<T> make_probe_set(const Examples& probe, long outputs) {
 
 template <class T>
 ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, ProbeSet<T>& probe,
-                           std::vector<LayerRecord>& records) {
+                           std::vector<LayerRecord>& records, UnitStates* unit_states) {
   const long n = mlp.layout.num_layers();
   const long count = probe.x.cols();
   const T saturation = T(0.01 * activation_max_derivative(mlp.activation));
@@ -111,6 +111,10 @@ ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, Pro
     const double units = double(s.fan_out);
     r.inactive_fraction = double((buf.row_max_z.array() <= T(0)).count()) / units;
     r.dead_fraction = double((buf.row_max_dphi.array() == T(0)).count()) / units;
+    if (unit_states) {
+      std::vector<std::uint8_t>& dead = unit_states->dead[std::size_t(l)];
+      for (long u = 0; u < s.fan_out; ++u) dead[std::size_t(u)] = buf.row_max_dphi[u] == T(0);
+    }
     r.saturated_fraction =
         double((buf.dphi.array().abs() < saturation).count()) / double(buf.dphi.size());
     in = &buf.a;
@@ -135,7 +139,7 @@ ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, Pro
                                      std::vector<LayerRecord>&);                        \
   template ProbeSet<T> make_probe_set<T>(const Examples&, long);                              \
   template ProbeOutcome measure_probe<T>(const Mlp<T>&, Task, bool, ProbeSet<T>&,       \
-                                         std::vector<LayerRecord>&);
+                                         std::vector<LayerRecord>&, UnitStates*);
 GRADFLOW_INSTANTIATE(float)
 GRADFLOW_INSTANTIATE(double)
 #undef GRADFLOW_INSTANTIATE

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data.hpp"
+#include "lifecycle.hpp"
 #include "loss.hpp"
 #include "model.hpp"
 #include "records.hpp"
@@ -42,9 +43,10 @@ struct ProbeOutcome {
 };
 
 // Forward pass over the probe set: preact/act moments and dead / inactive / saturated
-// fractions per layer into `records`, and the probe loss.
+// fractions per layer into `records`, which units are dead into `units` (if non-null), and
+// the probe loss.
 template <class T>
 ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, ProbeSet<T>& probe,
-                           std::vector<LayerRecord>& records);
+                           std::vector<LayerRecord>& records, UnitStates* units);
 
 }  // namespace gradflow

@@ -51,6 +51,19 @@ struct StepRecord {
   bool clipped = false;     // this step's update was clipped
 };
 
+// One row of lifecycle.csv: a hidden layer's units over the logged steps, on the probe set.
+struct LifecycleRecord {
+  int layer = 0;
+  long units = 0;
+  long born_dead = 0;         // dead at step 0
+  long died = 0;              // alive at step 0, dead at some later logged step
+  long died_dead_at_end = 0;  // of those, still dead at the last logged step
+  long revived = 0;           // dead at some logged step, alive at a later one
+  long dead_at_end = 0;       // dead at the last logged step (born dead or died)
+  long first_death_step = -1; // first logged step at which a unit alive at init was dead
+  long last_death_step = -1;  // last logged step at which such a unit was first seen dead
+};
+
 enum class RunStatus { completed, diverged };
 
 // summary.json.
@@ -71,8 +84,14 @@ struct RunSummary {
   double delta_ratio_log10_final = kNaN;
   double max_dead_fraction_init = kNaN;   // "born dead": largest per-layer dead fraction
   double max_dead_fraction_final = kNaN;
+  // Largest per-layer share of units that were alive at step 0 and are dead at the end.
+  double units_died_fraction = kNaN;
+  long units_revived = 0;       // over all layers
+  double grad_norm_init = kNaN; // global gradient norm at step 0
   double max_grad_norm = kNaN;  // largest global gradient norm seen at a logged step
   long parameters = 0;
+  std::string verdict;   // headline verdict (verdict.hpp)
+  std::string verdicts;  // every verdict that applies, '+'-joined, precedence order
 };
 
 }  // namespace gradflow

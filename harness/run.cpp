@@ -133,9 +133,13 @@ RunOutcome execute_run(const PreparedRun& run, const std::string& out_dir,
   RunOutcome outcome;
   outcome.summary = result.summary;
   outcome.interrupted = result.interrupted;
+  outcome.lifecycle = result.lifecycle;
   if (result.interrupted) return outcome;  // temp files are removed with `files`
 
   files.commit();
+  std::string lifecycle = csv_header(kLifecycleColumns);
+  for (const LifecycleRecord& r : result.lifecycle) append_lifecycle_row(lifecycle, "", r);
+  write_file_atomic(out_dir + "/lifecycle.csv", lifecycle);
   write_file_atomic(out_dir + "/config.json", config_with_provenance(run.config).dump(2) + "\n");
   write_file_atomic(out_dir + "/summary.json", summary_to_json(result.summary).dump(2) + "\n");
   outcome.init_layers = std::move(files.init_layers);

@@ -36,9 +36,10 @@ struct RunOutcome {
   bool interrupted = false;
   std::vector<LayerRecord> init_layers;   // step 0
   std::vector<LayerRecord> final_layers;  // last logged step
+  std::vector<LifecycleRecord> lifecycle;
 };
 
-// Writes out_dir/{config.json, steps.csv, layers.csv, params_init/, params_final/,
+// Writes out_dir/{config.json, steps.csv, layers.csv, lifecycle.csv, params_init/, params_final/,
 // summary.json}, each atomically. An interrupted run leaves no summary.json and no CSVs.
 RunOutcome execute_run(const PreparedRun& run, const std::string& out_dir,
                        const ProgressFn& progress);

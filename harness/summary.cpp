@@ -37,4 +37,15 @@ void fill_flow_indicators(RunSummary& summary, const std::vector<LayerRecord>& i
   }
 }
 
+void fill_lifecycle_indicators(RunSummary& summary, const std::vector<LifecycleRecord>& layers) {
+  summary.units_died_fraction = layers.empty() ? kNaN : 0.0;
+  summary.units_revived = 0;
+  for (const LifecycleRecord& r : layers) {
+    if (r.units > 0)
+      summary.units_died_fraction =
+          std::max(summary.units_died_fraction, double(r.died_dead_at_end) / double(r.units));
+    summary.units_revived += r.revived;
+  }
+}
+
 }  // namespace gradflow

@@ -13,6 +13,10 @@ namespace gradflow {
 void fill_flow_indicators(RunSummary& summary, const std::vector<LayerRecord>& init,
                           const std::vector<LayerRecord>& last);
 
+// units_died_fraction (largest per-layer share of units alive at init and dead at the end)
+// and units_revived.
+void fill_lifecycle_indicators(RunSummary& summary, const std::vector<LifecycleRecord>& layers);
+
 // log10(a / b) with the conventions used in every table: 0/0 -> NaN, 0/b -> -inf.
 double log10_ratio(double a, double b);
 

@@ -7,11 +7,13 @@
 
 #include "errors.hpp"
 #include "init.hpp"
+#include "lifecycle.hpp"
 #include "loss.hpp"
 #include "optimizer.hpp"
 #include "probes.hpp"
 #include "rng.hpp"
 #include "summary.hpp"
+#include "verdict.hpp"
 
 namespace gradflow {
 namespace {
@@ -88,6 +90,10 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
 
   std::vector<LayerRecord> layers(static_cast<std::size_t>(num_layers));
   std::vector<LayerRecord> init_layers;
+  std::vector<long> hidden_widths;
+  for (long l = 0; l + 1 < num_layers; ++l) hidden_widths.push_back(layout.layers[std::size_t(l)].fan_out);
+  UnitStates unit_states = make_unit_states(hidden_widths);
+  LifecycleTracker lifecycle = make_lifecycle_tracker(hidden_widths);
   std::vector<double> update_norms, prev_weight_norms(std::size_t(num_layers), kNaN);
   bool have_update_norms = false;
   for (long l = 0; l < num_layers; ++l) {
@@ -137,11 +143,16 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
       for (std::size_t l = 0; l < layers.size(); ++l)
         layers[l].update_ratio =
             have_update_norms ? update_norms[l] / prev_weight_norms[l] : kNaN;
-      const ProbeOutcome po = measure_probe(mlp, data.task, cross_entropy, probe, layers);
+      const ProbeOutcome po =
+          measure_probe(mlp, data.task, cross_entropy, probe, layers, &unit_states);
+      if (!diverged) observe_units(lifecycle, unit_states, k);
       step.probe_loss = po.loss;
       step.probe_accuracy = po.accuracy;
       observer.on_log(step, layers);
-      if (k == 0) init_layers = layers;
+      if (k == 0) {
+        init_layers = layers;
+        summary.grad_norm_init = grad_norm;
+      }
       last_step = step;
       if (std::isfinite(grad_norm)) max_grad_norm = std::max(max_grad_norm, grad_norm);
     }
@@ -177,6 +188,11 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
   summary.final_probe_accuracy = last_step.probe_accuracy;
   summary.max_grad_norm = max_grad_norm;
   fill_flow_indicators(summary, init_layers, layers);
+  result.lifecycle = lifecycle_records(lifecycle);
+  fill_lifecycle_indicators(summary, result.lifecycle);
+  const std::vector<Verdict> verdicts = judge_run(summary, config.verdict);
+  summary.verdict = kVerdictNames[std::size_t(verdicts.front())];
+  summary.verdicts = verdict_list(verdicts);
   if (config.log.save_params && summary.status == RunStatus::completed)
     observer.on_parameters("final", get_parameters(mlp));
   return result;

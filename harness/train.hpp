@@ -27,6 +27,7 @@ class TrainObserver {
 
 struct TrainResult {
   RunSummary summary;
+  std::vector<LifecycleRecord> lifecycle;  // one per hidden layer
   bool interrupted = false;  // stopped by the observer; the summary is incomplete
 };
 

@@ -17,6 +17,10 @@ const std::vector<std::string_view> kLayerColumns = {
 const std::vector<std::string_view> kStepColumns = {
     "step", "lr", "loss", "accuracy", "probe_loss", "probe_accuracy", "grad_norm", "clipped"};
 
+const std::vector<std::string_view> kLifecycleColumns = {
+    "layer",       "units",   "born_dead",        "died",           "died_dead_at_end",
+    "revived",     "dead_at_end", "first_death_step", "last_death_step"};
+
 std::string format_number(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -73,6 +77,15 @@ void append_step_row(std::string& out, std::string_view prefix, const StepRecord
   out += '\n';
 }
 
+void append_lifecycle_row(std::string& out, std::string_view prefix, const LifecycleRecord& r) {
+  out += prefix;
+  out += std::to_string(r.layer);
+  for (long v : {r.units, r.born_dead, r.died, r.died_dead_at_end, r.revived, r.dead_at_end,
+                 r.first_death_step, r.last_death_step})
+    field(out, v);
+  out += '\n';
+}
+
 std::string_view run_status_name(RunStatus s) {
   return s == RunStatus::completed ? "completed" : "diverged";
 }
@@ -88,6 +101,8 @@ Json summary_to_json(const RunSummary& s) {
   Json j;
   j["schema_version"] = 1;
   j["status"] = run_status_name(s.status);
+  j["verdict"] = s.verdict;
+  j["verdicts"] = s.verdicts;
   j["steps_done"] = s.steps_done;
   j["diverged_step"] = s.diverged_step >= 0 ? Json(s.diverged_step) : Json(nullptr);
   j["diverged_reason"] = s.diverged_reason.empty() ? Json(nullptr) : Json(s.diverged_reason);
@@ -101,6 +116,9 @@ Json summary_to_json(const RunSummary& s) {
   j["delta_ratio_log10_final"] = number(s.delta_ratio_log10_final);
   j["max_dead_fraction_init"] = number(s.max_dead_fraction_init);
   j["max_dead_fraction_final"] = number(s.max_dead_fraction_final);
+  j["units_died_fraction"] = number(s.units_died_fraction);
+  j["units_revived"] = s.units_revived;
+  j["grad_norm_init"] = number(s.grad_norm_init);
   j["max_grad_norm"] = number(s.max_grad_norm);
   j["parameters"] = s.parameters;
   return j;

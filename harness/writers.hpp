@@ -14,6 +14,7 @@ namespace gradflow {
 
 extern const std::vector<std::string_view> kLayerColumns;
 extern const std::vector<std::string_view> kStepColumns;
+extern const std::vector<std::string_view> kLifecycleColumns;
 
 // Shortest round-trip decimal; "nan", "inf", "-inf" for non-finite values (pandas reads all).
 std::string format_number(double v);
@@ -25,6 +26,7 @@ std::string csv_header(const std::vector<std::string_view>& columns,
 // Appends one row; `prefix` is inserted verbatim before the record's fields (e.g. "ab12cd,").
 void append_layer_row(std::string& out, std::string_view prefix, const LayerRecord& r);
 void append_step_row(std::string& out, std::string_view prefix, const StepRecord& r);
+void append_lifecycle_row(std::string& out, std::string_view prefix, const LifecycleRecord& r);
 
 std::string_view run_status_name(RunStatus s);
 Json summary_to_json(const RunSummary& s);

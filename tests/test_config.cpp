@@ -154,7 +154,7 @@ TEST_CASE("to_json is canonical and parse_config(to_json(c)) reproduces c", "[co
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
   std::vector<std::string> expected = {"name",  "seed",  "precision", "data",
-                                       "model", "train", "log"};
+                                       "model", "train", "log", "verdict"};
   if (!c.sweep.is_null()) expected.push_back("sweep");
   CHECK(keys == expected);
   CHECK(j["data"].size() == 18);

@@ -9,7 +9,7 @@
 
 #include "data.hpp"
 #include "errors.hpp"
-#include "temp_dir.hpp"
+#include "support.hpp"
 
 using namespace gradflow;
 using Catch::Matchers::WithinAbs;
@@ -241,8 +241,14 @@ TEST_CASE("gaussian targets are independent of the inputs", "[data]") {
 namespace {
 
 struct CsvFixture {
-  gradflow::testing::TempDir dir{"csv"};
+  test::TempDir dir{"csv"};
   std::string config = dir.file("config.json");
+
+  // Writes `content` to `name` in the folder; returns the file's path.
+  std::string write(const std::string& name, const std::string& content) const {
+    test::write_text(dir.file(name), content);
+    return dir.file(name);
+  }
 };
 
 DataConfig csv_config(const std::string& path) {
@@ -268,7 +274,7 @@ std::string labelled_csv() {
 
 TEST_CASE("csv classification: feature subset, labels, every row used once", "[data]") {
   CsvFixture f;
-  f.dir.write("labelled.csv", labelled_csv());
+  f.write("labelled.csv", labelled_csv());
   DataConfig d = csv_config("labelled.csv");
   d.label_column = "label";
   d.feature_columns = {"x1", "x2"};  // "name" is text: unused columns are never parsed
@@ -314,7 +320,7 @@ TEST_CASE("csv regression: targets, default features, tolerant syntax", "[data]"
     if (i == 6) s += "  \r\n";
   }
   std::filesystem::create_directories(f.dir.path / "sub");
-  const std::string absolute = f.dir.write("sub/regression.csv", s);
+  const std::string absolute = f.write("sub/regression.csv", s);
 
   for (const std::string& path : {std::string("sub/regression.csv"), absolute}) {
     INFO("data.path " << path);
@@ -346,7 +352,7 @@ TEST_CASE("csv standardize: training-set statistics, applied to the probe set to
   const auto f1 = [](int id) { return (id * 7) % 11 + 0.25 * id; };
   std::string s = "id,f1,f2\n";
   for (int i = 0; i < 40; ++i) s += std::to_string(i) + "," + std::to_string(f1(i)) + ",7\n";
-  f.dir.write("features.csv", s);
+  f.write("features.csv", s);
   DataConfig d = csv_config("features.csv");
   d.target_columns = {"id"};  // the target identifies the row, so raw values can be recomputed
   d.probe_size = 8;
@@ -402,6 +408,7 @@ TEST_CASE("bad csv files and columns are reported with file, JSON path and line"
       {"fractional label", header + "1,2,1.5\n1,2,0\n", "",
        "line 2, column \"label\": class label must be an integer >= 0, got \"1.5\""},
       {"huge label", header + "1,2,1e9\n1,2,0\n", "", "class label \"1e9\" is too large"},
+      {"one class", header + "1,2,0\n3,4,0\n", "", "column \"label\" has only class 0"},
       {"header only", header, "", "no data rows after the header"},
       {"empty file", "", "", "the file is empty"},
       {"blank lines only", "\n  \n", "", "the file is empty"},
@@ -433,7 +440,7 @@ TEST_CASE("bad csv files and columns are reported with file, JSON path and line"
   std::filesystem::create_directories(f.dir.path / "sub");
 
   for (const BadCsv& c : cases) {
-    const std::string file = f.dir.write("bad.csv", c.content);
+    const std::string file = f.write("bad.csv", c.content);
     DataConfig d = csv_config("bad.csv");
     d.label_column = "label";
     d.probe_size = 1;

@@ -3,22 +3,21 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 
 #include "errors.hpp"
 #include "npy.hpp"
-#include "temp_dir.hpp"
+#include "support.hpp"
 
 using namespace gradflow;
-using gradflow::testing::TempDir;
+using gradflow::test::TempDir;
 
 namespace {
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+// Writes `content` to `name` in `dir`; returns the file's path.
+std::string write_file(const TempDir& dir, const std::string& name, const std::string& content) {
+  test::write_text(dir.file(name), content);
+  return dir.file(name);
 }
 
 // Bit-for-bit equality, so -0.0 and 0.0 differ.
@@ -87,7 +86,7 @@ TEST_CASE("npy layout: magic, version 1.0, 64-byte aligned header, C order", "[n
 
   for (const auto& [name, shape] :
        {std::pair{"m.npy", "'shape': (3, 4)"}, std::pair{"v.npy", "'shape': (3,)"}}) {
-    const std::string bytes = read_bytes(dir.file(name));
+    const std::string bytes = test::read_text(dir.file(name));
     REQUIRE(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
     const std::size_t header_len = std::size_t(static_cast<unsigned char>(bytes[8])) |
                                    std::size_t(static_cast<unsigned char>(bytes[9])) << 8;
@@ -102,7 +101,7 @@ TEST_CASE("npy layout: magic, version 1.0, 64-byte aligned header, C order", "[n
   }
 
   // Row-major data: the second double on disk is m(0, 1), the fifth m(1, 0).
-  const std::string bytes = read_bytes(dir.file("m.npy"));
+  const std::string bytes = test::read_text(dir.file("m.npy"));
   const std::size_t data_start = bytes.find('\n') + 1;
   double second = 0, fifth = 0;
   std::memcpy(&second, bytes.data() + data_start + 8, 8);
@@ -113,7 +112,9 @@ TEST_CASE("npy layout: magic, version 1.0, 64-byte aligned header, C order", "[n
 
 TEST_CASE("read_npy accepts float32, Fortran order, version 2.0 and numpy's spellings", "[npy]") {
   TempDir dir("npy");
-  const auto load = [&](const std::string& bytes) { return read_npy(dir.write("in.npy", bytes)); };
+  const auto load = [&](const std::string& bytes) {
+    return read_npy(write_file(dir, "in.npy", bytes));
+  };
   MatD expected(2, 3);
   expected << 1.5, -2.25, 3, 4, 5, 6.125;
 
@@ -176,7 +177,7 @@ TEST_CASE("read_npy errors name the file and say what is wrong", "[npy]") {
       {"garbage dict", npy_bytes(1, "descr=<f8", payload), "bad .npy header"},
   };
   for (const BadNpy& c : cases) {
-    const std::string file = dir.write("bad.npy", c.bytes);
+    const std::string file = write_file(dir, "bad.npy", c.bytes);
     std::string message = "(no error)", where;
     try {
       read_npy(file);
@@ -213,7 +214,7 @@ TEST_CASE("numpy.load reads our files (skipped when numpy is not installed)", "[
       "expected = np.arange(3)[:, None] * 10.0 + np.arange(4)[None, :] + 0.1\n"
       "assert (m == expected).all(), m\n"
       "assert (v == expected[:, 2]).all(), v\n";
-  const std::string script_path = dir.write("check.py", script);
+  const std::string script_path = write_file(dir, "check.py", script);
   const std::string command =
       "/usr/bin/python3 " + script_path + " " + dir.file("m.npy") + " " + dir.file("v.npy");
   INFO(command);

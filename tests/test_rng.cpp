@@ -1,9 +1,8 @@
 // The run-owned generator: published reference vectors, moments of uniform and normal draws,
 // range and balance of below(n), stream independence and reproducibility, shuffle.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -100,10 +99,9 @@ TEST_CASE("normal has mean 0, variance 1 and Gaussian tails", "[rng]") {
     beyond_2 += std::abs(x) > 2.0;
   }
   const double mean = sum / kDraws, var = sum_sq / kDraws - mean * mean;
-  const double kurtosis = sum_4 / kDraws;  // 3 for a Gaussian
+  const double kurtosis = sum_4 / kDraws;         // 3 for a Gaussian
   const double tail = double(beyond_2) / kDraws;  // 2 (1 - Phi(2)) = 0.0455
-  INFO("mean " << mean << ", variance " << var << ", E x^4 " << kurtosis << ", P(|x|>2) "
-               << tail);
+  INFO("mean " << mean << ", variance " << var << ", E x^4 " << kurtosis << ", P(|x|>2) " << tail);
   REQUIRE_THAT(mean, WithinAbs(0.0, 0.005));
   REQUIRE_THAT(var, WithinRel(1.0, 0.005));
   REQUIRE_THAT(kurtosis, WithinRel(3.0, 0.02));

@@ -2,6 +2,7 @@
 // the only place that catches it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,40 @@ struct RunOptions {
   std::string config;
   std::string out;  // empty: results/runs/<name>
   std::vector<std::string> overrides;
+  std::size_t jobs = 0;  // sweeps: parallel runs; 0 = number of cores
+  bool force = false;    // sweeps: rerun finished runs too
+  std::string shard;     // sweeps: "i/n", run the i-th of n slices (0-based)
 };
 
 int run_command(const RunOptions& options, const Verbosity& verbosity);
 int validate_command(const RunOptions& options, const Verbosity& verbosity);
+int plan_command(const RunOptions& options, const Verbosity& verbosity);
+
+// `compare` has its own exit codes so scripts can tell "results changed" from "unusable": it
+// catches its own InputError and returns kExitCompareUnusable.
+inline constexpr int kExitCompareDrifted = 1;   // a value, verdict, row or column drifted
+inline constexpr int kExitCompareUnusable = 2;  // runs missing in new, or a folder unusable
+
+struct CompareCommandOptions {
+  std::string baseline;
+  std::string current;
+  double rtol = 1e-6;
+  double atol = 1e-9;
+  std::size_t max_lines = 20;  // drift lines printed, worst first
+};
+int compare_command(const CompareCommandOptions& options, const Verbosity& verbosity);
+
+struct SummarizeOptions {
+  std::string dir;
+  std::string rows;    // swept key for a pivot's rows
+  std::string cols;    // swept key for its columns
+  std::string metric;  // runs.csv column or "verdict"; empty: grad_ratio_log10_init
+};
+int summarize_command(const SummarizeOptions& options, const Verbosity& verbosity);
+
+// Aligned plain-text columns (two spaces apart, widths in UTF-8 code points); a row per line.
+// Shared by compare and summarize (summarize_command.cpp); could move to tables.hpp.
+std::string text_table(const std::vector<std::vector<std::string>>& rows,
+                       const std::vector<bool>& right_align);
 
 }  // namespace gradflow::cli

@@ -16,6 +16,9 @@ constexpr const char* kExamples = R"(Examples:
   gradflow run configs/quickstart.json --set model.depth=50 --set model.activation=tanh
   gradflow run configs/dying_relu_lr.json --out results/runs/dying
   gradflow validate configs/my_experiment.json
+  gradflow compare results/baseline results/new --rtol 1e-4
+  gradflow summarize results/sweep --rows model.depth --cols model.activation
+  gradflow plan configs/my_sweep.json --set sweep.seeds=5
 )";
 
 void setup_logging(const gradflow::cli::Verbosity& v) {
@@ -53,11 +56,47 @@ int main(int argc, char** argv) {
                                             "results folder");
   add_run_options(run, run_options);
   run->add_option("-o,--out", run_options.out, "Results folder (default: results/runs/<name>)");
+  run->add_option("-j,--jobs", run_options.jobs,
+                  "Sweeps: runs trained in parallel, each on one thread (default: all cores)");
+  run->add_flag("--force", run_options.force, "Sweeps: rerun runs that already finished");
+  run->add_option("--shard", run_options.shard,
+                  "Sweeps: run only slice i of n (0-based, e.g. 0/4); `gradflow merge` joins them")
+      ->type_name("I/N");
 
   RunOptions validate_options;
   CLI::App* validate =
       app.add_subcommand("validate", "Check a config (and its data files) without running it");
   add_run_options(validate, validate_options);
+
+  RunOptions plan_options;
+  CLI::App* plan = app.add_subcommand(
+      "plan", "List the runs a config's sweep expands to (ids, swept values, work); writes nothing");
+  add_run_options(plan, plan_options);
+
+  CompareCommandOptions compare_options;
+  CLI::App* compare = app.add_subcommand(
+      "compare", "Compare results (a run or a sweep folder) against a baseline within a "
+                 "tolerance; exit 0 same, 1 drifted, 2 runs missing or unusable input");
+  compare->add_option("baseline", compare_options.baseline, "Baseline results folder")->required();
+  compare->add_option("new", compare_options.current, "New results folder")->required();
+  compare->add_option("--rtol", compare_options.rtol, "Relative tolerance")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  compare->add_option("--atol", compare_options.atol, "Absolute tolerance")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  compare->add_option("--max-lines", compare_options.max_lines, "Drift lines to print")
+      ->capture_default_str();
+
+  SummarizeOptions summarize_options;
+  CLI::App* summarize = app.add_subcommand(
+      "summarize", "Print a finished sweep as a table (one line per run, or a pivot)");
+  summarize->add_option("dir", summarize_options.dir, "Results folder (a sweep or a run)")
+      ->required();
+  summarize->add_option("--rows", summarize_options.rows, "Swept key for the pivot's rows");
+  summarize->add_option("--cols", summarize_options.cols, "Swept key for the pivot's columns");
+  summarize->add_option("--metric", summarize_options.metric,
+                        "runs.csv column or \"verdict\" (default grad_ratio_log10_init)");
 
   try {
     app.parse(argc, argv);
@@ -69,6 +108,9 @@ int main(int argc, char** argv) {
   try {
     if (*run) return run_command(run_options, verbosity);
     if (*validate) return validate_command(validate_options, verbosity);
+    if (*plan) return plan_command(plan_options, verbosity);
+    if (*compare) return compare_command(compare_options, verbosity);
+    if (*summarize) return summarize_command(summarize_options, verbosity);
   } catch (const gradflow::InputError& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;

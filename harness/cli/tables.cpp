@@ -59,6 +59,7 @@ std::string summary_text(const RunSummary& s) {
   if (s.status == RunStatus::diverged)
     out += " at step " + std::to_string(s.diverged_step) + " (non-finite " + s.diverged_reason +
            ")";
+ out += ", verdict: " + s.verdicts;
   out += ", " + std::to_string(s.steps_done) + " updates, " + std::to_string(s.parameters) +
          " parameters\n";
   out += "final loss " + short_number(s.final_loss) + ", accuracy " +

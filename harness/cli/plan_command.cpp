@@ -1,0 +1,85 @@
+// `gradflow plan`: expands a config's sweep and prints its runs (index, id, swept values) and
+// the work they ask for, writing nothing; a bad sweep fails here, before any run starts.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "config.hpp"
+#include "plan.hpp"
+#include "sweep.hpp"
+
+namespace gradflow::cli {
+namespace {
+
+// Swept values as in run labels: strings bare, everything else compact JSON.
+std::string cell(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Whole numbers below 10^5 as they are, larger ones as "1.2e9" (two significant digits).
+std::string work_number(double x) {
+  char buf[48];
+  if (x < 1e5) {
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    return buf;
+  }
+  const int exponent = static_cast<int>(std::floor(std::log10(x)));
+  double mantissa = x / std::pow(10.0, exponent);
+  int e = exponent;
+  if (std::round(mantissa * 10) >= 100) {  // 9.96e7 rounds to 1.0e8
+    mantissa /= 10;
+    ++e;
+  }
+  std::snprintf(buf, sizeof buf, "%.1fe%d", mantissa, e);
+  return buf;
+}
+
+std::string table(const SweepPlan& plan) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"index", "run_id"};
+  header.insert(header.end(), plan.swept_keys.begin(), plan.swept_keys.end());
+  rows.push_back(header);
+  for (const RunSpec& run : plan.runs) {
+    std::vector<std::string> row = {std::to_string(run.index), run.id};
+    for (const SweptValue& v : run.swept) row.push_back(cell(v.value));
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += (i ? "  " : "") + row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size(), ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+int plan_command(const RunOptions& options, const Verbosity& verbosity) {
+  Json doc = read_json_file(options.config);
+  for (const std::string& assignment : options.overrides) apply_override(doc, assignment);
+  const SweepPlan plan = expand_sweep(doc, options.config);
+  const WorkEstimate work = estimate_work(plan.runs);  // csv configs: checks the data files
+  if (verbosity.quiet) return kExitOk;
+  const std::size_t n = plan.runs.size();
+  std::printf("%s: %s, %zu run%s\n\n%s\n", plan.name.c_str(),
+              plan.is_sweep ? "sweep" : "single run (no sweep section)", n, n == 1 ? "" : "s",
+              table(plan).c_str());
+  std::printf("work: %zu run%s, %s parameter-steps in total (largest run %s)\n", n,
+              n == 1 ? "" : "s", work_number(work.total).c_str(),
+              work_number(work.largest).c_str());
+  return kExitOk;
+}
+
+}  // namespace gradflow::cli
