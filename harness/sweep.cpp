@@ -337,6 +337,7 @@ std::string run_id(const Config& config) {
   Json doc = to_json(config);
   doc.erase("name");
   doc.erase("sweep");
+  doc.erase("verdict");  // thresholds only label results; changing them reruns nothing
   char text[16];
   // The top 48 bits: 12 hex digits keep collisions negligible for sweeps of 10^5 runs.
   std::snprintf(text, sizeof text, "%012llx",

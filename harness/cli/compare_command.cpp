@@ -5,10 +5,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <exception>
 
 #include "commands.hpp"
 #include "compare.hpp"
-#include "errors.hpp"
 #include "tables.hpp"
 
 namespace gradflow::cli {
@@ -73,6 +73,10 @@ std::string compare_report_text(const CompareReport& r, const CompareOptions& to
   if (!r.missing_in_new.empty()) {
     out += "missing in new: " + plural(r.missing_in_new.size(), "run") + "\n";
     out += run_list(r.missing_in_new, max_lines);
+    if (r.runs_compared == 0 && !r.only_in_new.empty())
+      out +=
+          "note: no run id in common: ids hash the resolved config, so runs with "
+          "different settings never match\n";
   }
   if (!r.only_in_new.empty()) {
     out += "warning: only in new (not compared): " + plural(r.only_in_new.size(), "run") + "\n";
@@ -82,9 +86,9 @@ std::string compare_report_text(const CompareReport& r, const CompareOptions& to
     out += "warning: column only in new (not compared): " + c + "\n";
   for (const std::string& f : r.files_not_compared) out += "warning: not compared: " + f + "\n";
   if (!r.drifts.empty()) {
-    out += "drifts, worst first (" + plural(r.drifts.size(), "run/column") + ", " +
-           plural(r.values_drifted, "value") + " of " + std::to_string(r.values_compared) +
-           "; each line is the worst cell, count says how many drifted):\n";
+    out += "drifted values: " + std::to_string(r.values_drifted) + " of " +
+           std::to_string(r.values_compared) +
+           "; the worst per run and column (count: how many there), worst first:\n";
     out += drift_table(r.drifts, max_lines);
   }
   return out;
@@ -97,8 +101,9 @@ int compare_command(const CompareCommandOptions& options, const Verbosity& verbo
   CompareReport report;
   try {
     report = compare_results(options.baseline, options.current, tolerance);
-  } catch (const InputError& e) {
-    // Unusable input is exit 2 here (not main's 1): 1 means "the results drifted".
+  } catch (const std::exception& e) {
+    // Unusable input (InputError, or a filesystem failure) is exit 2 here, not main's 1:
+    // for compare, 1 means "the results drifted".
     spdlog::error("{}", e.what());
     return kExitCompareUnusable;
   }

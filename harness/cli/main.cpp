@@ -74,9 +74,10 @@ int main(int argc, char** argv) {
   add_run_options(plan, plan_options);
 
   CompareCommandOptions compare_options;
-  CLI::App* compare = app.add_subcommand(
-      "compare", "Compare results (a run or a sweep folder) against a baseline within a "
-                 "tolerance; exit 0 same, 1 drifted, 2 runs missing or unusable input");
+  CLI::App* compare =
+      app.add_subcommand("compare",
+                         "Compare results (a run or a sweep folder) against a baseline within a "
+                         "tolerance; exit 0 same, 1 drifted, 2 runs missing or unusable input");
   compare->add_option("baseline", compare_options.baseline, "Baseline results folder")->required();
   compare->add_option("new", compare_options.current, "New results folder")->required();
   compare->add_option("--rtol", compare_options.rtol, "Relative tolerance")

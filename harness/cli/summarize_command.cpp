@@ -35,7 +35,7 @@ std::string numeric_cell(const PivotCell& c) {
   std::string out;
   if (c.finite > 0) {
     out = number_text(c.mean);
-    if (c.finite > 1) out += "±" + number_text(c.std);
+    if (c.finite > 1) (out += "±") += number_text(c.std);
   }
   // Non-finite values are left out of the mean and counted, so one diverged seed does not
   // hide the others; a cell of only non-finite values names them.
@@ -46,7 +46,9 @@ std::string numeric_cell(const PivotCell& c) {
     if (c.finite == 0 && count == c.runs)
       return count == 1 ? std::string(name) : std::string(name) + " ×" + std::to_string(count);
     if (!out.empty()) out += ' ';
-    out += "+" + std::to_string(count) + " " + name;
+    // Appended piecewise: `"+" + std::string` trips a GCC 12 -Wrestrict false positive.
+    ((out += '+') += std::to_string(count)) += ' ';
+    out += name;
   }
   return out;
 }
