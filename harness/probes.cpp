@@ -131,6 +131,7 @@ ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, Pro
   } else {
     out.loss = mean_squared_error<T>(logits, probe.y, nullptr).loss;
   }
+  if (!std::isfinite(out.loss)) out.accuracy = kNaN;  // argmax of NaN logits means nothing
   return out;
 }
 

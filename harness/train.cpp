@@ -131,7 +131,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
       step.step = k;
       step.lr = learning_rate(tc, k);
       step.loss = lv.loss;
-      if (classification) {
+      if (classification && std::isfinite(lv.loss)) {
         const long correct =
             cross_entropy ? lv.correct : count_correct<T>(ws.z.back(), batch_labels);
         step.accuracy = double(correct) / double(batch_size);

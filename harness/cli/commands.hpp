@@ -12,6 +12,7 @@ namespace gradflow::cli {
 inline constexpr int kExitOk = 0;          // also for a run that diverged: that is a result
 inline constexpr int kExitBadInput = 1;    // config, data or output folder problem
 inline constexpr int kExitUsage = 2;       // command-line usage (CLI11)
+inline constexpr int kExitIncomplete = 3;   // merge: some planned runs have no results
 inline constexpr int kExitInterrupted = 130;
 
 struct Verbosity {
@@ -31,6 +32,12 @@ struct RunOptions {
 int run_command(const RunOptions& options, const Verbosity& verbosity);
 int validate_command(const RunOptions& options, const Verbosity& verbosity);
 int plan_command(const RunOptions& options, const Verbosity& verbosity);
+
+struct MergeOptions {
+  std::vector<std::string> shards;
+  std::string out;
+};
+int merge_command(const MergeOptions& options, const Verbosity& verbosity);
 
 // `compare` has its own exit codes so scripts can tell "results changed" from "unusable": it
 // catches its own InputError and returns kExitCompareUnusable.

@@ -73,6 +73,13 @@ int main(int argc, char** argv) {
       "plan", "List the runs a config's sweep expands to (ids, swept values, work); writes nothing");
   add_run_options(plan, plan_options);
 
+  MergeOptions merge_options;
+  CLI::App* merge = app.add_subcommand(
+      "merge", "Join shard folders (run --shard i/n) into one sweep folder with its tables");
+  merge->add_option("shards", merge_options.shards, "Shard folders")->required();
+  merge->add_option("-o,--out", merge_options.out, "Merged folder (may be one of the shards)")
+      ->required();
+
   CompareCommandOptions compare_options;
   CLI::App* compare =
       app.add_subcommand("compare",
@@ -110,6 +117,7 @@ int main(int argc, char** argv) {
     if (*run) return run_command(run_options, verbosity);
     if (*validate) return validate_command(validate_options, verbosity);
     if (*plan) return plan_command(plan_options, verbosity);
+    if (*merge) return merge_command(merge_options, verbosity);
     if (*compare) return compare_command(compare_options, verbosity);
     if (*summarize) return summarize_command(summarize_options, verbosity);
   } catch (const gradflow::InputError& e) {
