@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 
 #include "version.hpp"
 
@@ -126,6 +127,16 @@ Json summary_to_json(const RunSummary& s) {
 
 Json config_with_provenance(const Config& c) {
   Json j = to_json(c);
+  // Relative paths were relative to the original config's folder; written absolute, this file
+  // reproduces the run from wherever it is read.
+  auto absolute = [&](const std::string& path) {
+    if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+    return std::filesystem::absolute(std::filesystem::path(c.base_dir) / path)
+        .lexically_normal()
+        .string();
+  };
+  j["data"]["path"] = absolute(c.data.path);
+  j["model"]["init_from"] = absolute(c.model.init_from);
   j["provenance"] = {{"gradflow_version", kVersion},
                      {"git_revision", kGitRevision},
                      {"compiler", kCompiler},

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make git pkg-config libeigen3-dev nlohmann-json3-dev libspdlog-dev catch2
           libcli11-dev)
-packages+=("$@")  # callers may add packages (e.g. the test script)
+packages+=("$@")  # callers may add packages (the test script adds what only tests need)
 
 missing=()
 for p in "${packages[@]}"; do
