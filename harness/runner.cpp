@@ -25,6 +25,22 @@ std::string shape_key(const Config& c) {
          j["train"]["batch_size"].dump();
 }
 
+// Removes temp files ("<file>.tmp.<pid>", see atomic_file.hpp) that a process killed mid-write
+// left in `dir`, so a resumed run's folder holds only its own files. Call only with the sweep's
+// lock held: then no live process owns them.
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const std::size_t at = name.rfind(".tmp.");
+    if (at != std::string::npos && at + 5 < name.size() &&
+        name.find_first_not_of("0123456789", at + 5) == std::string::npos) {
+      std::error_code ignored;  // a file that cannot be removed is only clutter
+      std::filesystem::remove(it->path(), ignored);
+    }
+  }
+}
+
 void precheck(const std::vector<RunSpec>& runs) {
   std::set<std::string> seen;
   for (const RunSpec& r : runs)
@@ -41,6 +57,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
 
   ensure_writable_dir(out_dir);
   const DirLock lock(out_dir);
+  remove_stale_temp_files(out_dir);
   const SweepManifest manifest = manifest_from_plan(plan, options.shard_index, options.shard_count);
   write_file_atomic(out_dir + "/sweep.json", manifest_to_json(manifest).dump(2) + "\n");
   std::vector<ManifestRun> shard_manifest_runs;
@@ -73,6 +90,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
       RunOutcome result;
       std::string failure;
       try {
+        remove_stale_temp_files(run_folder(out_dir, spec.id));
         const PreparedRun prepared = prepare_run(spec.config);
         result = execute_run(prepared, run_folder(out_dir, spec.id),
                              [&](long, long, double) { return !should_stop(); });

@@ -1,6 +1,10 @@
 // Test helpers: run a config in memory and collect what training emits.
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -60,6 +64,25 @@ inline std::string read_text(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Runs the gradflow binary with `args` (shell syntax), capturing stdout and stderr together.
+struct CliResult {
+  int code = -1;  // exit code; -1 when killed by a signal
+  std::string output;
+};
+
+inline CliResult gradflow_cli(const std::string& args) {
+  const std::string command = std::string(GRADFLOW_BINARY) + " " + args + " 2>&1";
+  CliResult r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 inline void write_text(const std::string& path, const std::string& text) {

@@ -14,24 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result gradflow_cli(const std::string& args) {
-  const std::string command = std::string(GRADFLOW_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 const char* kSmallConfig = R"({
   "name": "cli-small",
   "seed": 5,
@@ -48,7 +30,7 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 TEST_CASE("gradflow run writes a complete results folder", "[cli]") {
   test::TempDir dir("cli-run");
   test::write_text(dir.file("c.json"), kSmallConfig);
-  const Result r = gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("out"));
+  const test::CliResult r = test::gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("out"));
   INFO(r.output);
   REQUIRE(r.code == 0);
   REQUIRE(r.output.find("results in " + dir.file("out")) != std::string::npos);
@@ -76,8 +58,8 @@ TEST_CASE("gradflow run writes a complete results folder", "[cli]") {
   REQUIRE(config["provenance"]["seed"] == 5);
 
   // The resolved config reproduces the run byte for byte.
-  const Result again =
-      gradflow_cli("run " + dir.file("out/config.json") + " --out " + dir.file("again") + " -q");
+  const test::CliResult again =
+      test::gradflow_cli("run " + dir.file("out/config.json") + " --out " + dir.file("again") + " -q");
   INFO(again.output);
   REQUIRE(again.code == 0);
   REQUIRE(test::read_text(dir.file("again/layers.csv")) == layers);
@@ -86,10 +68,10 @@ TEST_CASE("gradflow run writes a complete results folder", "[cli]") {
           test::read_text(dir.file("out/summary.json")));
 }
 
-TEST_CASE("--set overrides any key by its dotted path", "[cli]") {
+TEST_CASE("overrides with --set reach any key by its dotted path", "[cli]") {
   test::TempDir dir("cli-set");
   test::write_text(dir.file("c.json"), kSmallConfig);
-  const Result r = gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("out") +
+  const test::CliResult r = test::gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("out") +
                                 " --set model.depth=5 --set model.activation=relu -q");
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -101,7 +83,7 @@ TEST_CASE("--set overrides any key by its dotted path", "[cli]") {
 TEST_CASE("a diverging run exits 0 with complete files marked diverged", "[cli]") {
   test::TempDir dir("cli-diverge");
   test::write_text(dir.file("c.json"), kSmallConfig);
-  const Result r = gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("out") +
+  const test::CliResult r = test::gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("out") +
                                 " --set train.lr=1e9 --set model.activation=relu");
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -136,7 +118,7 @@ TEST_CASE("bad input: a clear message naming file and JSON path, exit 1, nothing
   for (const Case& c : cases) {
     test::TempDir dir("cli-bad");
     test::write_text(dir.file("bad.json"), c.config);
-    const Result r = gradflow_cli("run " + dir.file("bad.json") + " --out " + dir.file("out"));
+    const test::CliResult r = test::gradflow_cli("run " + dir.file("bad.json") + " --out " + dir.file("out"));
     INFO(c.name << ": " << r.output);
     REQUIRE(r.code == 1);
     REQUIRE(r.output.find(dir.file("bad.json")) != std::string::npos);
@@ -146,13 +128,13 @@ TEST_CASE("bad input: a clear message naming file and JSON path, exit 1, nothing
 }
 
 TEST_CASE("usage errors and missing files", "[cli]") {
-  REQUIRE(gradflow_cli("").code == 2);
-  REQUIRE(gradflow_cli("frobnicate").code == 2);
-  const Result missing = gradflow_cli("run /nonexistent/config.json");
+  REQUIRE(test::gradflow_cli("").code == 2);
+  REQUIRE(test::gradflow_cli("frobnicate").code == 2);
+  const test::CliResult missing = test::gradflow_cli("run /nonexistent/config.json");
   INFO(missing.output);
   REQUIRE(missing.code == 1);
   REQUIRE(missing.output.find("/nonexistent/config.json") != std::string::npos);
-  const Result version = gradflow_cli("--version");
+  const test::CliResult version = test::gradflow_cli("--version");
   REQUIRE(version.code == 0);
   REQUIRE(version.output.find("gradflow") != std::string::npos);
 }
@@ -161,7 +143,7 @@ TEST_CASE("an output folder that cannot be written is an error, not a crash", "[
   test::TempDir dir("cli-unwritable");
   test::write_text(dir.file("c.json"), kSmallConfig);
   test::write_text(dir.file("file"), "not a folder");
-  const Result r = gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("file/out"));
+  const test::CliResult r = test::gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("file/out"));
   INFO(r.output);
   REQUIRE(r.code == 1);
   REQUIRE(r.output.find(dir.file("file/out")) != std::string::npos);

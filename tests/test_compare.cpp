@@ -397,7 +397,7 @@ TEST_CASE("a value perturbed within tolerance is not a drift", "[compare]") {
   REQUIRE(compare_outcome(r) == CompareOutcome::within_tolerance);
 }
 
-TEST_CASE("a run missing in new fails; a run only in new is a warning", "[compare]") {
+TEST_CASE("a run missing in new fails, a run only in new is a warning", "[compare]") {
   SECTION("missing in new") {
     SweepPair p;
     remove_run(p.current, "0000000000b2");
@@ -420,7 +420,7 @@ TEST_CASE("a run missing in new fails; a run only in new is a warning", "[compar
   }
 }
 
-TEST_CASE("NaN matches NaN; NaN against a number is a drift", "[compare]") {
+TEST_CASE("NaN matches NaN, NaN against a number is a drift", "[compare]") {
   SweepPair p;  // update_ratio is nan at step 0 in both: no drift (the identical test)
   const Where at = {{"run_id", "0000000000a1"}, {"step", "0"}, {"layer", "1"}};
   REQUIRE(get_cell(p.current + "/layers.csv", at, "update_ratio") == "nan");

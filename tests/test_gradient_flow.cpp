@@ -36,7 +36,7 @@ const std::vector<LayerRecord>& at_init(const test::InMemoryRun& run) {
 
 }  // namespace
 
-TEST_CASE("sigmoid with Xavier init vanishes over 30 layers; relu with He init does not",
+TEST_CASE("sigmoid with Xavier init vanishes over 30 layers, relu with He init does not",
           "[flow]") {
   const auto sigmoid = test::run_in_memory(
       deep_net(Activation::sigmoid, WeightInit::xavier_normal, 30, 256));

@@ -183,7 +183,7 @@ TEST_CASE("the draw stream is fixed: column-major, one draw per element", "[init
     for (long i = 0; i < 3; ++i) REQUIRE(u(i, j) == rng.uniform(-0.2, 0.2));
 }
 
-TEST_CASE("same seed and stream reproduce; another stream or seed differs", "[init]") {
+TEST_CASE("same seed and stream reproduce, another stream or seed differs", "[init]") {
   const WeightInit kind =
       GENERATE(WeightInit::normal, WeightInit::uniform, WeightInit::xavier_uniform,
                WeightInit::xavier_normal, WeightInit::he_uniform, WeightInit::he_normal,

@@ -59,7 +59,7 @@ TEST_CASE("make_rng seeds through splitmix64 and stays fixed", "[rng]") {
   REQUIRE(second == 17026217165250303860ull);
 }
 
-TEST_CASE("uniform01 lies in [0, 1) with mean 1/2 and variance 1/12", "[rng]") {
+TEST_CASE("uniform01 lies in 0 <= u < 1 with mean 1/2 and variance 1/12", "[rng]") {
   Rng rng = make_rng(1, "uniform");
   double sum = 0, sum_sq = 0, lo = 1, hi = 0;
   for (int i = 0; i < kDraws; ++i) {

@@ -50,24 +50,6 @@ std::vector<std::string> labels(const SweepPlan& plan) {
   return out;
 }
 
-struct CliResult {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CliResult gradflow_cli(const std::string& args) {
-  const std::string command = std::string(GRADFLOW_BINARY) + " " + args + " 2>&1";
-  CliResult r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("sweep run counts: grid, zip, seeds and combinations", "[sweep]") {
@@ -128,7 +110,7 @@ TEST_CASE("sweep order: first key slowest, zip axes after the grid, seeds fastes
   REQUIRE(listed.runs[1].config.seed == 4);
 }
 
-TEST_CASE("sweep keys reach nested config keys; values may be any JSON", "[sweep]") {
+TEST_CASE("sweep keys reach nested config keys, values may be any JSON", "[sweep]") {
   const SweepPlan plan = expand(R"({
     "train.lr": [0.5],
     "model.bias_init": [{"kind": "normal", "mean": 0, "std": 0.1}, 0.25],
@@ -315,7 +297,7 @@ TEST_CASE("gradflow plan prints the runs and their ids, and names a bad sweep en
   test::write_text(dir.file("s.json"), doc.dump(2));
   const SweepPlan plan = expand_sweep(doc, dir.file("s.json"));
 
-  const CliResult ok = gradflow_cli("plan " + dir.file("s.json"));
+  const test::CliResult ok = test::gradflow_cli("plan " + dir.file("s.json"));
   INFO(ok.output);
   REQUIRE(ok.code == 0);
   REQUIRE_THAT(ok.output, Contains("sw: sweep, 8 runs"));
@@ -327,18 +309,18 @@ TEST_CASE("gradflow plan prints the runs and their ids, and names a bad sweep en
   REQUIRE(std::distance(std::filesystem::directory_iterator(dir.path),
                         std::filesystem::directory_iterator{}) == 1);  // nothing written
 
-  const CliResult overridden = gradflow_cli("plan " + dir.file("s.json") + " --set sweep.seeds=3");
+  const test::CliResult overridden = test::gradflow_cli("plan " + dir.file("s.json") + " --set sweep.seeds=3");
   INFO(overridden.output);
   REQUIRE(overridden.code == 0);
   REQUIRE_THAT(overridden.output, Contains("12 runs"));
 
-  const CliResult single = gradflow_cli("plan " + dir.file("s.json") + " --set sweep=null");
+  const test::CliResult single = test::gradflow_cli("plan " + dir.file("s.json") + " --set sweep=null");
   INFO(single.output);
   REQUIRE(single.code == 0);
   REQUIRE_THAT(single.output, Contains("1 run"));
 
-  const CliResult bad =
-      gradflow_cli("plan " + dir.file("s.json") + " --set 'sweep={\"model.depth\": [2, -3]}'");
+  const test::CliResult bad =
+      test::gradflow_cli("plan " + dir.file("s.json") + " --set 'sweep={\"model.depth\": [2, -3]}'");
   INFO(bad.output);
   REQUIRE(bad.code == 1);
   REQUIRE_THAT(bad.output,

@@ -162,7 +162,7 @@ TEST_CASE("learning-rate schedules", "[train]") {
   REQUIRE_THAT(learning_rate(tc, 100), WithinAbs(0.1, 1e-12));
 }
 
-TEST_CASE("the same config gives bit-identical records; float32 tracks float64", "[train]") {
+TEST_CASE("the same config gives bit-identical records, float32 tracks float64", "[train]") {
   const auto a = test::run_in_memory(small_run());
   const auto b = test::run_in_memory(small_run());
   REQUIRE(a.records.steps.size() == b.records.steps.size());
