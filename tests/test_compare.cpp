@@ -234,24 +234,6 @@ std::string scaled(const std::string& cell, double factor) {
 
 // ---- the binary -------------------------------------------------------------------------
 
-struct CliResult {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CliResult gradflow_cli(const std::string& args) {
-  const std::string command = std::string(GRADFLOW_BINARY) + " " + args + " 2>&1";
-  CliResult r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 }  // namespace
 
 // ---- CSV tables -------------------------------------------------------------------------
@@ -548,7 +530,7 @@ TEST_CASE("unusable input is an InputError naming the problem", "[compare]") {
 TEST_CASE("gradflow compare: exit 0 same, 1 drifted, 2 missing or unusable", "[compare][cli]") {
   SweepPair p;
   const std::string args = p.baseline + " " + p.current;
-  const CliResult same = gradflow_cli("compare " + args);
+  const test::CliResult same = test::gradflow_cli("compare " + args);
   INFO(same.output);
   REQUIRE(same.code == 0);
   REQUIRE_THAT(same.output, Contains("compared 3 runs: 3 within tolerance, 0 drifted; 0 missing"));
@@ -556,33 +538,33 @@ TEST_CASE("gradflow compare: exit 0 same, 1 drifted, 2 missing or unusable", "[c
   const Where at = {{"run_id", "0000000000b2"}, {"step", "10"}, {"layer", "2"}};
   set_cell(p.current + "/layers.csv", at, "grad_w_norm", "123");
   set_cell(p.current + "/runs.csv", {{"run_id", "0000000000a1"}}, "verdict", "dead");
-  const CliResult drifted = gradflow_cli("compare " + args);
+  const test::CliResult drifted = test::gradflow_cli("compare " + args);
   INFO(drifted.output);
   REQUIRE(drifted.code == 1);
   REQUIRE_THAT(drifted.output, Contains("compared 3 runs: 1 within tolerance, 2 drifted"));
   REQUIRE_THAT(drifted.output, Contains("grad_w_norm") && Contains("123") &&
                                    Contains("depth=2/seed=2") && Contains("dead"));
   REQUIRE(drifted.output.find("verdict") < drifted.output.find("grad_w_norm"));  // worst first
-  const CliResult limited = gradflow_cli("compare " + args + " --max-lines 1");
+  const test::CliResult limited = test::gradflow_cli("compare " + args + " --max-lines 1");
   INFO(limited.output);
   REQUIRE(limited.code == 1);
   REQUIRE_THAT(limited.output, Contains("... and 1 more"));
-  REQUIRE(gradflow_cli("compare " + args + " --rtol 1e9 -q").code == 1);  // verdict still differs
-  REQUIRE(gradflow_cli("compare " + args + " --rtol -1").code == 2);      // usage
+  REQUIRE(test::gradflow_cli("compare " + args + " --rtol 1e9 -q").code == 1);  // verdict still differs
+  REQUIRE(test::gradflow_cli("compare " + args + " --rtol -1").code == 2);      // usage
 
   remove_run(p.current, "0000000000c3");
-  const CliResult missing = gradflow_cli("compare " + args);
+  const test::CliResult missing = test::gradflow_cli("compare " + args);
   INFO(missing.output);
   REQUIRE(missing.code == 2);
   REQUIRE_THAT(missing.output, Contains("1 missing") && Contains("0000000000c3"));
 
-  const CliResult nonexistent = gradflow_cli("compare " + p.baseline + " " + p.dir.file("nope"));
+  const test::CliResult nonexistent = test::gradflow_cli("compare " + p.baseline + " " + p.dir.file("nope"));
   INFO(nonexistent.output);
   REQUIRE(nonexistent.code == 2);
   REQUIRE_THAT(nonexistent.output, Contains(p.dir.file("nope")));
 
   test::write_text(p.current + "/runs.csv", test::read_text(p.current + "/runs.csv") + "x,y\n");
-  const CliResult ragged = gradflow_cli("compare " + args);
+  const test::CliResult ragged = test::gradflow_cli("compare " + args);
   INFO(ragged.output);
   REQUIRE(ragged.code == 2);
   REQUIRE_THAT(ragged.output, Contains("runs.csv") && Contains("line 4"));  // 2 runs left
@@ -670,29 +652,29 @@ TEST_CASE("summarize: runs in sweep order, and a single run's fields", "[compare
   REQUIRE(view.rows.size() == runs.size());
   for (std::size_t i = 0; i < runs.size(); ++i) REQUIRE(view.rows[i][0] == runs[i].id);
 
-  const CliResult pivot = gradflow_cli("summarize " + dir.file("sweep") +
+  const test::CliResult pivot = test::gradflow_cli("summarize " + dir.file("sweep") +
                                        " --rows model.depth --cols model.activation");
   INFO(pivot.output);
   REQUIRE(pivot.code == 0);
   REQUIRE_THAT(pivot.output, Contains("-1.85±0.0707") && Contains("-7.85±0.0707") &&
                                  Contains("relu") && Contains("tanh"));
-  const CliResult verdicts = gradflow_cli("summarize " + dir.file("sweep") +
+  const test::CliResult verdicts = test::gradflow_cli("summarize " + dir.file("sweep") +
                                           " --rows model.depth --cols model.activation "
                                           "--metric verdict");
   INFO(verdicts.output);
   REQUIRE(verdicts.code == 0);
   REQUIRE_THAT(verdicts.output, Contains("ok 1/2") && Contains("vanishing"));
-  const CliResult overview = gradflow_cli("summarize " + dir.file("sweep"));
+  const test::CliResult overview = test::gradflow_cli("summarize " + dir.file("sweep"));
   INFO(overview.output);
   REQUIRE(overview.code == 0);
   REQUIRE_THAT(overview.output,
                Contains("8 finished runs") && Contains("depth=4/activation=tanh/seed=2"));
-  const CliResult bad = gradflow_cli("summarize " + dir.file("sweep") + " --rows depth");
+  const test::CliResult bad = test::gradflow_cli("summarize " + dir.file("sweep") + " --rows depth");
   INFO(bad.output);
   REQUIRE(bad.code == 1);
   REQUIRE_THAT(bad.output, Contains("model.depth"));
 
-  const CliResult single = gradflow_cli("summarize " + dir.file("sweep") + "/runs/" + runs[0].id);
+  const test::CliResult single = test::gradflow_cli("summarize " + dir.file("sweep") + "/runs/" + runs[0].id);
   INFO(single.output);
   REQUIRE(single.code == 0);
   REQUIRE_THAT(single.output,
