@@ -61,9 +61,5 @@ struct SummarizeOptions {
 };
 int summarize_command(const SummarizeOptions& options, const Verbosity& verbosity);
 
-// Aligned plain-text columns (two spaces apart, widths in UTF-8 code points); a row per line.
-// Shared by compare and summarize (summarize_command.cpp); could move to tables.hpp.
-std::string text_table(const std::vector<std::vector<std::string>>& rows,
-                       const std::vector<bool>& right_align);
 
 }  // namespace gradflow::cli

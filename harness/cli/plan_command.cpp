@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "tables.hpp"
 #include "config.hpp"
 #include "plan.hpp"
 #include "sweep.hpp"
@@ -48,20 +49,7 @@ std::string table(const SweepPlan& plan) {
     for (const SweptValue& v : run.swept) row.push_back(cell(v.value));
     rows.push_back(std::move(row));
   }
-  std::vector<std::size_t> widths(header.size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += (i ? "  " : "") + row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size(), ' ');
-    }
-    out += line + "\n";
-  }
-  return out;
+  return text_table(rows);
 }
 
 }  // namespace

@@ -10,13 +10,6 @@
 namespace gradflow::cli {
 namespace {
 
-// Terminal width of UTF-8 text: code points, not bytes ("±" is two bytes, one column).
-std::size_t display_width(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 // 3 significant digits; unlike short_number, NaN shows as "nan": here it is a value.
 std::string number_text(double v) {
   if (std::isnan(v)) return "nan";
@@ -130,27 +123,6 @@ std::string run_fields_text(const ResultsFolder& folder) {
 
 }  // namespace
 
-std::string text_table(const std::vector<std::vector<std::string>>& rows,
-                       const std::vector<bool>& right_align) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows)
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (widths.size() <= c) widths.push_back(0);
-      widths[c] = std::max(widths[c], display_width(row[c]));
-    }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      const std::string pad(widths[c] - display_width(row[c]), ' ');
-      if (c > 0) line += "  ";
-      const bool right = c < right_align.size() && right_align[c];
-      line += right ? pad + row[c] : row[c] + (c + 1 < row.size() ? pad : "");
-    }
-    out += line + "\n";
-  }
-  return out;
-}
 
 int summarize_command(const SummarizeOptions& options, const Verbosity&) {
   const ResultsFolder folder = load_results_folder(options.dir);

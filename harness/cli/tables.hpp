@@ -16,6 +16,11 @@ std::string layer_table(const std::vector<LayerRecord>& init, const std::vector<
 // Status, final loss / accuracy and the run-level indicators, one per line.
 std::string summary_text(const RunSummary& s);
 
+// Aligned plain-text columns, two spaces apart, widths counted in UTF-8 code points ("±" is one
+// column); the first row is usually the header.
+std::string text_table(const std::vector<std::vector<std::string>>& rows,
+                       const std::vector<bool>& right_align = {});
+
 // Compact number for tables: 3 significant digits, "-" for NaN.
 std::string short_number(double v);
 
