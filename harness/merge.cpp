@@ -50,6 +50,10 @@ MergeOutcome merge_shards(const std::vector<std::string>& shard_dirs, const std:
 
   ensure_writable_dir(out_dir);
   const DirLock lock(out_dir);
+  // A merge killed mid-copy leaves "<id>.partial" folders; with the lock held none is live.
+  std::error_code ec;
+  for (fs::directory_iterator it(out_dir + "/runs", ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".partial") fs::remove_all(it->path(), ec);
   MergeOutcome outcome;
   outcome.planned = merged.runs.size();
   for (const ManifestRun& r : merged.runs) {

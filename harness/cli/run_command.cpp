@@ -31,8 +31,10 @@ SweepPlan load_plan(const RunOptions& options) {
 void parse_shard(const std::string& text, SweepOptions& out) {
   unsigned long i = 0, n = 0;
   char slash = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%lu %c %lu %c", &i, &slash, &n, &extra) != 3 || slash != '/' ||
-      n == 0 || i >= n)
+  // %lu would accept "-1" as a huge number; only digits, '/' and blanks may appear.
+  const bool plain = text.find_first_not_of("0123456789/ ") == std::string::npos;
+  if (!plain || std::sscanf(text.c_str(), "%lu %c %lu %c", &i, &slash, &n, &extra) != 3 ||
+      slash != '/' || n == 0 || i >= n)
     throw InputError("--shard", "", "expected I/N with 0 <= I < N (e.g. 0/4), got \"" + text + "\"");
   out.shard_index = i;
   out.shard_count = n;
