@@ -1,6 +1,6 @@
 // CSV data sets. Format: a header row naming the columns, then one example per line; fields
-// separated by commas, surrounding spaces/tabs ignored, a field may be wrapped in plain double
-// quotes (no embedded quotes or commas); blank lines, CRLF line ends and a UTF-8 BOM are
+// separated by commas, surrounding spaces/tabs ignored, a field may be wrapped in double quotes
+// (split_csv_line; a row's field count is checked by its commas, so no embedded commas); blank lines, CRLF line ends and a UTF-8 BOM are
 // tolerated. Only the columns the config uses are parsed as numbers, so others may hold text.
 #include "csv_data.hpp"
 
@@ -13,6 +13,7 @@
 #include <fstream>
 #include <unordered_set>
 
+#include "csv_table.hpp"
 #include "errors.hpp"
 #include "rng.hpp"
 
@@ -24,26 +25,6 @@ namespace {
 constexpr long kMaxCells = 10'000'000;
 constexpr std::uintmax_t kMaxBytes = std::uintmax_t{1} << 30;
 constexpr long kMaxClasses = 100'000;  // the output layer has one unit per class
-
-std::string_view trim(std::string_view s) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> split_fields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  for (;;) {
-    const std::size_t comma = line.find(',');
-    std::string_view field = trim(line.substr(0, comma));
-    if (field.size() >= 2 && field.front() == '"' && field.back() == '"')
-      field = trim(field.substr(1, field.size() - 2));
-    fields.push_back(field);
-    if (comma == std::string_view::npos) return fields;
-    line.remove_prefix(comma + 1);
-  }
-}
 
 long count_fields(std::string_view line) {
   return static_cast<long>(std::count(line.begin(), line.end(), ',')) + 1;
@@ -204,7 +185,7 @@ Rows read_rows(std::istream& in, const ColumnPlan& plan, long line_no, const std
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
-    if (trim(line).empty()) continue;
+    if (trim_blanks(line).empty()) continue;
     const long fields = count_fields(line);  // before splitting: a hostile line stays cheap
     if (fields != columns)
       throw InputError(file, "",
@@ -215,7 +196,7 @@ Rows read_rows(std::istream& in, const ColumnPlan& plan, long line_no, const std
                        "line " + std::to_string(line_no) + ": more than " +
                            std::to_string(kMaxCells) +
                            " cells (rows x columns); larger files are not supported");
-    const std::vector<std::string_view> cells = split_fields(line);
+    const std::vector<std::string> cells = split_csv_line(line);
     const auto cell = [&](long col) { return cells[static_cast<std::size_t>(col)]; };
     const auto name = [&](long col) { return plan.header[static_cast<std::size_t>(col)]; };
     for (long col : plan.features)
@@ -276,14 +257,13 @@ Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
   while (std::getline(in, header_line)) {
     ++line_no;
     if (line_no == 1 && header_line.starts_with("\xEF\xBB\xBF")) header_line.erase(0, 3);
-    if (!trim(header_line).empty()) break;
+    if (!trim_blanks(header_line).empty()) break;
   }
-  if (trim(header_line).empty())
+  if (trim_blanks(header_line).empty())
     throw InputError(file, "", "the file is empty; a header row naming the columns is required");
   if (count_fields(header_line) > kMaxCells)
     throw InputError(file, "", "line " + std::to_string(line_no) + ": too many columns");
-  std::vector<std::string> header;
-  for (std::string_view name : split_fields(header_line)) header.emplace_back(name);
+  std::vector<std::string> header = split_csv_line(header_line);
   const ColumnPlan plan = plan_columns(d, task, std::move(header), file, config_source);
 
   const Rows rows = read_rows(in, plan, line_no, file);

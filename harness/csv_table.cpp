@@ -15,26 +15,39 @@
 #include "errors.hpp"
 
 namespace gradflow {
-namespace {
-
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
 }
 
-std::vector<std::string> split_fields(std::string_view line) {
+std::vector<std::string> split_csv_line(std::string_view line) {
   std::vector<std::string> fields;
+  std::size_t i = 0;
   for (;;) {
-    const std::size_t comma = line.find(',');
-    fields.emplace_back(trim(line.substr(0, comma)));
+    std::string field;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    if (i < line.size() && line[i] == '"') {
+      for (++i; i < line.size(); ++i) {
+        if (line[i] != '"') {
+          field += line[i];
+        } else if (i + 1 < line.size() && line[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          ++i;  // the closing quote; anything up to the comma is ignored
+          break;
+        }
+      }
+    }
+    const std::size_t comma = line.find(',', i);
+    if (field.empty()) field = line.substr(i, comma == std::string_view::npos ? comma : comma - i);
+    fields.emplace_back(trim_blanks(field));
     if (comma == std::string_view::npos) return fields;
-    line.remove_prefix(comma + 1);
+    i = comma + 1;
   }
 }
-
-}  // namespace
 
 CsvTable parse_csv_table(std::string_view text, const std::string& source) {
   CsvTable table;
@@ -43,11 +56,11 @@ CsvTable parse_csv_table(std::string_view text, const std::string& source) {
   std::size_t line_number = 0;
   while (!text.empty()) {
     const std::size_t newline = text.find('\n');
-    const std::string_view line = trim(text.substr(0, newline));
+    const std::string_view line = trim_blanks(text.substr(0, newline));
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     ++line_number;
     if (line.empty()) continue;
-    std::vector<std::string> fields = split_fields(line);
+    std::vector<std::string> fields = split_csv_line(line);
     if (table.header.empty()) {
       std::unordered_set<std::string> seen;
       for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -101,7 +114,7 @@ std::size_t require_column(const CsvTable& table, std::string_view name) {
 }
 
 std::optional<double> parse_number(std::string_view cell) {
-  cell = trim(cell);
+  cell = trim_blanks(cell);
   if (cell.empty()) return std::numeric_limits<double>::quiet_NaN();
   if (cell.size() > 1 && cell.front() == '+') cell.remove_prefix(1);  // from_chars: no '+'
   double value = 0;

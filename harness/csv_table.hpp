@@ -10,8 +10,9 @@
 
 namespace gradflow {
 
-// Format: a header row, then one row per line; fields separated by commas with no quoting
-// (our writers never put a comma in a cell); CRLF line ends tolerated; blank lines skipped.
+// Format: a header row, then one row per line; fields separated by commas, a field that holds
+// commas quoted as in RFC 4180 (runs.csv quotes swept values such as bias_init objects); CRLF
+// line ends tolerated; blank lines skipped.
 struct CsvTable {
   std::string source;  // the file it came from, for messages
   std::vector<std::string> header;
@@ -23,6 +24,13 @@ struct CsvTable {
 // column name, or a ragged row (naming its line and the field counts).
 CsvTable read_csv_table(const std::string& path);
 CsvTable parse_csv_table(std::string_view text, const std::string& source);
+
+// `s` without surrounding spaces, tabs and carriage returns.
+std::string_view trim_blanks(std::string_view s);
+
+// One CSV line's fields, each trimmed. A field wrapped in double quotes may hold commas, and
+// "" inside it stands for one quote (RFC 4180); its content is trimmed too.
+std::vector<std::string> split_csv_line(std::string_view line);
 
 // Index of `name` in the header, or nullopt.
 std::optional<std::size_t> find_column(const CsvTable& table, std::string_view name);

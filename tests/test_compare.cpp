@@ -238,6 +238,18 @@ std::string scaled(const std::string& cell, double factor) {
 
 // ---- CSV tables -------------------------------------------------------------------------
 
+TEST_CASE("quoted cells may hold commas and quotes, as runs.csv writes swept objects",
+          "[compare]") {
+  const CsvTable t = parse_csv_table(
+      "run_id,model.bias_init,status\nab12,\"{\"\"kind\"\":\"\"normal\"\",\"\"std\"\":0.1}\",completed\n",
+      "runs.csv");
+  REQUIRE(t.rows.size() == 1);
+  REQUIRE(t.rows[0].size() == 3);
+  CHECK(t.rows[0][1] == "{\"kind\":\"normal\",\"std\":0.1}");
+  CHECK(t.rows[0][2] == "completed");
+  CHECK(split_csv_line(" a , \" b,c \" ,,d") == std::vector<std::string>{"a", "b,c", "", "d"});
+}
+
 TEST_CASE("csv tables keep cells as text and name file and line for ragged rows", "[compare]") {
   const CsvTable t = parse_csv_table("a,b,c\r\n1,x,nan\n\n2,y,-inf\n", "t.csv");
   REQUIRE(t.header == std::vector<std::string>{"a", "b", "c"});
