@@ -317,6 +317,49 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   return parse_config_from(doc, path, overrides.empty() ? path : path + " (after --set)");
 }
 
+std::vector<std::string> split_dotted(std::string_view key) {
+  std::vector<std::string> segments;
+  for (std::size_t start = 0;;) {
+    const std::size_t dot = key.find('.', start);
+    segments.emplace_back(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return segments;
+    start = dot + 1;
+  }
+}
+
+std::string dotted_key_problem(const Json& doc, std::string_view key) {
+  const std::vector<std::string> segments = split_dotted(key);
+  if (segments.size() > static_cast<std::size_t>(kMaxJsonDepth)) return "the key is too deep";
+  for (const std::string& s : segments) {
+    if (s.empty()) return "empty segment in the key " + in_quotes(key);
+  }
+  const Json* node = &doc;
+  std::string walked;
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    walked += (walked.empty() ? "" : ".") + segments[i];
+    const auto it = node->find(segments[i]);
+    if (it == node->end() || it->is_null()) return {};  // created empty when set
+    if (!it->is_object()) {
+      return walked + " is " + describe_value(*it) + ", not an object, so it has no key " +
+             in_quotes(segments[i + 1]);
+    }
+    node = &*it;
+  }
+  return {};
+}
+
+void set_dotted(Json& doc, std::string_view key, const Json& value) {
+  const std::vector<std::string> segments = split_dotted(key);
+  Json* node = &doc;
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    Json& next = (*node)[segments[i]];
+    if (next.is_null()) next = Json::object();
+    GF_ASSERT(next.is_object());
+    node = &next;
+  }
+  (*node)[segments.back()] = value;
+}
+
 void apply_override(Json& doc, const std::string& assignment) {
   const auto fail = [&](const std::string& message) {
     throw InputError("--set", "", in_quotes(assignment) + ": " + message);
@@ -326,16 +369,6 @@ void apply_override(Json& doc, const std::string& assignment) {
   const std::string key = assignment.substr(0, equals);
   const std::string text = assignment.substr(equals + 1);
   if (key.empty()) fail("the key before '=' is empty; expected a dotted key such as model.depth");
-
-  std::vector<std::string> segments;
-  for (std::size_t start = 0;;) {
-    const std::size_t dot = key.find('.', start);
-    segments.push_back(key.substr(start, dot - start));
-    if (segments.back().empty()) fail("empty segment in the key " + in_quotes(key));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  if (segments.size() > static_cast<std::size_t>(kMaxJsonDepth)) fail("the key is too deep");
 
   // JSON when it is JSON (50, [64,32], true, "x"), else the text itself (tanh, data/x.csv).
   Json value;
@@ -352,19 +385,8 @@ void apply_override(Json& doc, const std::string& assignment) {
 
   if (doc.is_null()) doc = Json::object();
   if (!doc.is_object()) fail("the document is not a JSON object");
-  Json* node = &doc;
-  std::string walked;
-  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
-    walked += (walked.empty() ? "" : ".") + segments[i];
-    Json& next = (*node)[segments[i]];
-    if (next.is_null()) next = Json::object();
-    if (!next.is_object()) {
-      fail(walked + " is " + describe_value(next) + ", not an object, so it has no key " +
-           in_quotes(segments[i + 1]));
-    }
-    node = &next;
-  }
-  (*node)[segments.back()] = std::move(value);
+  if (const std::string problem = dotted_key_problem(doc, key); !problem.empty()) fail(problem);
+  set_dotted(doc, key, value);
 }
 
 Json to_json(const Config& c) {

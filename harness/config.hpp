@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -133,6 +134,15 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 
 // Applies "dotted.key=value" to `doc` (value parsed as JSON, else taken as a string).
 void apply_override(Json& doc, const std::string& assignment);
+
+// Dotted keys ("model.bias_init"), shared by --set and the sweep grid.
+std::vector<std::string> split_dotted(std::string_view key);
+// Why `key` cannot be set in `doc` ("" when it can): missing or null objects on the way would
+// be created; an empty segment, a key deeper than the JSON limit, or a non-object on the way
+// is a problem, described for the user.
+std::string dotted_key_problem(const Json& doc, std::string_view key);
+// Sets `doc` at `key`, creating missing objects on the way; the key must have no problem.
+void set_dotted(Json& doc, std::string_view key, const Json& value);
 
 // The resolved config with every default filled in (parse_config(to_json(c)) == c).
 Json to_json(const Config& c);

@@ -16,54 +16,6 @@ namespace {
 
 std::string in_quotes(std::string_view text) { return describe_value(Json(std::string(text))); }
 
-std::vector<std::string> split_dotted(std::string_view key) {
-  std::vector<std::string> segments;
-  for (std::size_t start = 0;;) {
-    const std::size_t dot = key.find('.', start);
-    segments.emplace_back(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
-    if (dot == std::string_view::npos) return segments;
-    start = dot + 1;
-  }
-}
-
-// Why `key` cannot be set in `doc` ("" when it can). Mirrors apply_override: missing or null
-// objects on the way are created, anything else on the way is an error. Sweep keys never
-// overlap (checked separately), so what one key's walk meets does not depend on another's value.
-std::string dotted_key_problem(const Json& doc, std::string_view key) {
-  const std::vector<std::string> segments = split_dotted(key);
-  if (segments.size() > static_cast<std::size_t>(kMaxJsonDepth)) return "the key is too deep";
-  for (const std::string& s : segments) {
-    if (s.empty()) return "empty segment in the key " + in_quotes(key);
-  }
-  const Json* node = &doc;
-  std::string walked;
-  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
-    walked += (walked.empty() ? "" : ".") + segments[i];
-    const auto it = node->find(segments[i]);
-    if (it == node->end() || it->is_null()) return {};  // created empty when set
-    if (!it->is_object()) {
-      return walked + " is " + describe_value(*it) + ", not an object, so it has no key " +
-             in_quotes(segments[i + 1]);
-    }
-    node = &*it;
-  }
-  return {};
-}
-
-// Sets `doc` at a dotted key ("model.bias_init"), creating missing objects on the way, as
-// --set does; the key must have passed dotted_key_problem. (apply_override could share this.)
-void set_dotted(Json& doc, std::string_view key, const Json& value) {
-  const std::vector<std::string> segments = split_dotted(key);
-  Json* node = &doc;
-  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
-    Json& next = (*node)[segments[i]];
-    if (next.is_null()) next = Json::object();
-    GF_ASSERT(next.is_object());
-    node = &next;
-  }
-  (*node)[segments.back()] = value;
-}
-
 // The JSON pointer a dotted key addresses: "model.depth" -> "/model/depth".
 std::string dotted_pointer(std::string_view key) {
   std::string pointer;
