@@ -216,7 +216,7 @@ TEST_CASE("the scripts run task by task give the local sweep's tables, and list 
   REQUIRE(dry.code == 0);
   REQUIRE(contains(dry.output, "#SBATCH --array=0-2"));
   REQUIRE_FALSE(fs::exists(out));  // a dry run writes nothing
-  const Result fake = gradflow_cli(fake_sbatch(dir) + " submit " + config + " --out " +
+  const Result fake = sh(fake_sbatch(dir) + " submit " + config + " --out " +
                                    out + " --array-size 3");
   INFO(fake.output);
   REQUIRE(fake.code == 0);
@@ -247,7 +247,7 @@ TEST_CASE("the scripts run task by task give the local sweep's tables, and list 
   }
 
   // A resubmission asks only for shard 1; once it has run, the merge equals the local run.
-  const Result again = gradflow_cli(fake_sbatch(dir) + " submit " + config + " --out " + out);
+  const Result again = sh(fake_sbatch(dir) + " submit " + config + " --out " + out);
   INFO(again.output);
   REQUIRE(again.code == 0);
   REQUIRE(contains(again.output, "submitted job array 103: task 1 of 3 (5 runs in the sweep)"));
@@ -259,7 +259,7 @@ TEST_CASE("the scripts run task by task give the local sweep's tables, and list 
 
   // Nothing left: no job, the merge happens here (the earlier jobs have left the queue).
   const std::size_t calls_before = test::read_text(dir.file("calls.txt")).size();
-  const Result done = gradflow_cli(fake_sbatch(dir) + " submit " + config + " --out " + out);
+  const Result done = sh(fake_sbatch(dir) + " submit " + config + " --out " + out);
   INFO(done.output);
   REQUIRE(done.code == 0);
   REQUIRE(contains(done.output, "nothing to submit"));
@@ -269,16 +269,16 @@ TEST_CASE("the scripts run task by task give the local sweep's tables, and list 
   // A resubmission while the earlier jobs are queued, with another array size, or of a changed
   // sweep is refused.
   test::write_text(dir.file("queued.txt"), "104\n");
-  const Result queued = gradflow_cli(fake_sbatch(dir) + " submit " + config + " --out " + out);
+  const Result queued = sh(fake_sbatch(dir) + " submit " + config + " --out " + out);
   INFO(queued.output);
   REQUIRE(queued.code == 1);
   REQUIRE(contains(queued.output, "jobs 103,104 of the earlier submission"));
   fs::remove(dir.file("queued.txt"));
-  const Result resized = gradflow_cli(fake_sbatch(dir) + " submit " + config + " --out " + out +
+  const Result resized = sh(fake_sbatch(dir) + " submit " + config + " --out " + out +
                                       " --array-size 2");
   REQUIRE(resized.code == 1);
   REQUIRE(contains(resized.output, "submitted with --array-size 3"));
-  const Result changed = gradflow_cli(fake_sbatch(dir) + " submit " + config + " --out " + out +
+  const Result changed = sh(fake_sbatch(dir) + " submit " + config + " --out " + out +
                                       " --set train.steps=21");
   REQUIRE(changed.code == 1);
   REQUIRE(contains(changed.output, "different sweep"));
@@ -291,7 +291,7 @@ TEST_CASE("submit refuses what it cannot run, and says why", "[submit]") {
   const std::string out = dir.file("out");
 
   const Result no_sbatch =
-      gradflow_cli("env PATH=/nonexistent " GRADFLOW_BINARY " submit " + config + " --out " + out);
+      sh("env PATH=/nonexistent " GRADFLOW_BINARY " submit " + config + " --out " + out);
   INFO(no_sbatch.output);
   REQUIRE(no_sbatch.code == 1);
   REQUIRE(contains(no_sbatch.output, "sbatch: not found on PATH"));

@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   submit->add_option("--setup", submit_options.setup,
                      "A shell line each job runs first, e.g. \"module load gcc/12\" (repeatable)")
-      ->type_name("LINE");
+      ->type_name("LINE")
+      ->allow_extra_args(false);  // one line per --setup: the config after it stays positional
   submit->add_flag("--dry-run", submit_options.dry_run,
                    "Print the sbatch scripts; write and submit nothing");
   submit->add_flag("--wait", submit_options.wait,
