@@ -323,3 +323,27 @@ TEST_CASE("submit refuses what it cannot run, and says why", "[submit]") {
   REQUIRE(one.code == 1);
   REQUIRE(contains(one.output, "no sweep section"));
 }
+
+TEST_CASE("a config with a relative data path is read in place, with its overrides", "[submit]") {
+  test::TempDir dir("submit-in-place");
+  fs::create_directories(dir.path / "configs" / "data");
+  std::string csv = "x1,x2,label\n";
+  for (int i = 0; i < 40; ++i)
+    csv += std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + std::to_string(i % 2) + "\n";
+  test::write_text(dir.file("configs/data/points.csv"), csv);
+  nlohmann::json config = five_runs();
+  config["data"] = {{"kind", "csv"}, {"path", "data/points.csv"}, {"label_column", "label"},
+                    {"train_size", 30}, {"probe_size", 10}};
+  config["train"]["batch_size"] = 10;
+  const std::string path = dir.file("configs/csv.json");
+  test::write_text(path, config.dump(2));
+
+  // Run from another folder: the tasks must still find data/points.csv beside the config.
+  const Result dry = sh("cd / && " GRADFLOW_BINARY " submit " + path + " --out " +
+                        dir.file("out") + " --set train.lr=0.1 --dry-run");
+  INFO(dry.output);
+  REQUIRE(dry.code == 0);
+  REQUIRE(contains(dry.output, "relative data paths"));
+  REQUIRE(contains(dry.output, " run '" + path + "' --set 'train.lr=0.1' \\\n"));
+  REQUIRE_FALSE(contains(dry.output, "slurm/config.json'"));
+}
