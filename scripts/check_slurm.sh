@@ -8,6 +8,8 @@ set -euo pipefail
 gradflow="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 work="$2"
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# Daemons of an earlier run that was killed (a ctest timeout skips the trap) go first.
+[ -d "$work/cluster" ] && bash "$root/scripts/slurm_local.sh" stop "$work/cluster" >/dev/null 2>&1 || true
 rm -rf "$work"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
