@@ -101,8 +101,12 @@ std::string array_spec(const std::vector<std::size_t>& tasks) {
   for (std::size_t k = 0; k < tasks.size();) {
     std::size_t end = k;
     while (end + 1 < tasks.size() && tasks[end + 1] == tasks[end] + 1) ++end;
-    spec += (spec.empty() ? "" : ",") + std::to_string(tasks[k]);
-    if (end > k) spec += "-" + std::to_string(tasks[end]);
+    if (!spec.empty()) spec += ',';
+    spec += std::to_string(tasks[k]);
+    if (end > k) {
+      spec += '-';
+      spec += std::to_string(tasks[end]);
+    }
     k = end + 1;
   }
   return spec;

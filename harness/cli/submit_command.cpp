@@ -129,8 +129,10 @@ Earlier read_earlier(const std::string& out_dir) {
                      "expected the record of an earlier `gradflow submit` (a shard count >= 1)");
   std::string jobs;
   for (const char* key : {"array_job", "merge_job"})
-    if (j.contains(key) && j[key].is_string())
-      jobs += (jobs.empty() ? "" : ",") + j[key].get<std::string>();
+    if (j.contains(key) && j[key].is_string()) {
+      if (!jobs.empty()) jobs += ',';
+      jobs += j[key].get<std::string>();
+    }
   return {j["shard_count"].get<std::size_t>(), jobs};
 }
 
@@ -175,7 +177,7 @@ int report_merged(const std::string& out_dir, const SweepPlan& plan, const Verbo
   std::fflush(stdout);  // before the warning on stderr
   if (missing.empty()) return kExitOk;
   std::string ids;
-  for (const std::string& id : missing) ids += (ids.empty() ? "" : ", ") + id;
+  for (const std::string& id : missing) ids += (ids.empty() ? "" : ", ") + id;  // string + string
   spdlog::warn("{} runs missing (see {}; `gradflow submit` again reruns only them): {}",
                missing.size(), logs_dir(out_dir), ids);
   return kExitIncomplete;
@@ -269,7 +271,13 @@ int submit_command(const SubmitOptions& options, const Verbosity& verbosity) {
     if (!in_place) {
       Json copy = doc;
       copy["name"] = plan.name;  // a copy named config.json must keep the sweep's name
-      write_file_atomic(job.config, copy.dump(2) + "\n");
+      const std::string text = copy.dump(2) + "\n";
+      // The tasks must expand the copy to exactly these runs (ids are hashes of the configs).
+      const SweepPlan reread = expand_sweep(Json::parse(text), job.config);
+      GF_ASSERT(reread.runs.size() == plan.runs.size());
+      for (std::size_t i = 0; i < plan.runs.size(); ++i)
+        GF_ASSERT(reread.runs[i].id == plan.runs[i].id);
+      write_file_atomic(job.config, text);
     }
     // The plan's manifest: the merge job always has one source, even if no task ever starts.
     write_file_atomic(out + "/sweep.json",
