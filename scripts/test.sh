@@ -2,7 +2,8 @@
 # README command 2: set up, build (Release) and run the whole test suite with ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# python3-numpy lets the .npy tests check our files with numpy.load itself.
-bash scripts/setup.sh python3-numpy
+# python3-numpy lets the .npy tests check our files with numpy.load itself; the Slurm packages
+# let the slurm_submit test start a single-node cluster (scripts/slurm_local.sh).
+bash scripts/setup.sh python3-numpy slurmctld slurmd slurm-client munge
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
