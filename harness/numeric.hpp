@@ -59,31 +59,6 @@ double squared_norm_wide(const T* x, std::size_t n) {
   return s[0];
 }
 
-// squared_norm_wide of two arrays of the same length in one pass (same sums as two calls).
-template <class T>
-void squared_norms_wide(const T* x, const T* y, std::size_t n, double& sx, double& sy) {
-  double a[kWideLanes] = {}, b[kWideLanes] = {};
-  std::size_t i = 0;
-  for (; i + kWideLanes <= n; i += kWideLanes) {
-    for (std::size_t j = 0; j < kWideLanes; ++j) {
-      a[j] += double(x[i + j]) * double(x[i + j]);
-      b[j] += double(y[i + j]) * double(y[i + j]);
-    }
-  }
-  for (std::size_t j = 0; i < n; ++i, ++j) {
-    a[j] += double(x[i]) * double(x[i]);
-    b[j] += double(y[i]) * double(y[i]);
-  }
-  for (std::size_t w = kWideLanes / 2; w > 0; w /= 2) {
-    for (std::size_t j = 0; j < w; ++j) {
-      a[j] += a[j + w];
-      b[j] += b[j + w];
-    }
-  }
-  sx = a[0];
-  sy = b[0];
-}
-
 // Euclidean norm that neither underflows nor overflows in its squares (values of 1e-200
 // are legitimate in a depth-1000 sigmoid net): the fast path is plain double accumulation;
 // only when that result sits near the edges of double's range is it redone with scaling.
