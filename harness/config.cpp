@@ -242,6 +242,7 @@ TrainConfig parse_train(ObjectReader r, const DataConfig& data) {
 LogConfig parse_log(ObjectReader r) {
   LogConfig l;
   l.every = r.integer("every", l.every, 1, kMaxCount);
+  l.probe_every = r.integer("probe_every", l.probe_every, 0, kMaxCount);
   l.save_params = r.boolean("save_params", l.save_params);
   r.finish();
   return l;
@@ -451,6 +452,9 @@ Json to_json(const Config& c) {
       {"lr_final", t.lr_final},
   };
   Json log = {{"every", c.log.every}, {"save_params", c.log.save_params}};
+  // Emitted only when set: the run id hashes this document, and adding the key with its
+  // default would rename every existing run (and break resume and the baselines).
+  if (c.log.probe_every != 0) log["probe_every"] = c.log.probe_every;
   Json verdict = {{"vanishing_decades", c.verdict.vanishing_decades},
                   {"exploding_decades", c.verdict.exploding_decades},
                   {"exploding_growth", c.verdict.exploding_growth},

@@ -98,6 +98,10 @@ struct TrainConfig {
 
 struct LogConfig {
   long every = 10;           // log at step 0, every `every` steps, and at the last step
+  // The probe pass (activation statistics on the probe set) at logged steps that are multiples
+  // of this, plus step 0, the last step and a diverged step; 0 = at every logged step. Lets
+  // per-step gradient/weight/update norms be logged without a probe forward pass each step.
+  long probe_every = 0;
   bool save_params = false;  // params_init/ and params_final/ as .npy
 };
 

@@ -37,46 +37,70 @@ double learning_rate(const TrainConfig& train, long step) {
 
 namespace {
 
-// Applies one rule to the segment [begin, end) of the flat buffers. `Measure` adds the squared
-// size of the applied update to *sq (a scalar loop; the plain path stays vectorised).
+// Runs rule(i) (which updates element i and returns the update applied) over [0, n). With
+// `Measure`, *sq receives the sum of squared updates in squared_norm_wide()'s order (a single
+// running sum chains every add on the previous one: it cost more than the update itself).
+template <bool Measure, class T, class Rule>
+void apply(Rule rule, std::size_t n, double* sq) {
+  if constexpr (!Measure) {
+    for (std::size_t i = 0; i < n; ++i) rule(i);
+  } else {
+    double s[kWideLanes] = {};
+    std::size_t i = 0;
+    for (; i + kWideLanes <= n; i += kWideLanes) {
+      for (std::size_t j = 0; j < kWideLanes; ++j) {
+        const double u = rule(i + j);
+        s[j] += u * u;
+      }
+    }
+    for (std::size_t j = 0; i < n; ++i, ++j) {
+      const double u = rule(i);
+      s[j] += u * u;
+    }
+    for (std::size_t w = kWideLanes / 2; w > 0; w /= 2)
+      for (std::size_t j = 0; j < w; ++j) s[j] += s[j + w];
+    *sq = s[0];
+  }
+}
+
+// Applies one rule to the segment [0, n) of the flat buffers (pointers already offset).
 template <bool Measure, class T>
 void update_segment(const TrainConfig& train, T lr, T scale, T* p, const T* g, T* m, T* v,
                     std::size_t n, const double adam[2], double* sq) {
-  double acc = 0;
   switch (train.optimizer) {
     case Optimizer::sgd:
-      for (std::size_t i = 0; i < n; ++i) {
+      apply<Measure, T>([&](std::size_t i) {
         const T u = lr * scale * g[i];
         p[i] -= u;
-        if constexpr (Measure) acc += double(u) * double(u);
-      }
+        return u;
+      }, n, sq);
       break;
     case Optimizer::momentum: {
       const T mu = T(train.momentum);
-      for (std::size_t i = 0; i < n; ++i) {
+      const bool nesterov = train.nesterov;
+      apply<Measure, T>([&](std::size_t i) {
         const T gi = scale * g[i];
         m[i] = mu * m[i] + gi;
-        const T u = lr * (train.nesterov ? gi + mu * m[i] : m[i]);
+        const T u = lr * (nesterov ? gi + mu * m[i] : m[i]);
         p[i] -= u;
-        if constexpr (Measure) acc += double(u) * double(u);
-      }
+        return u;
+      }, n, sq);
       break;
     }
     case Optimizer::adam: {
       const T b1 = T(train.beta1), b2 = T(train.beta2), eps = T(train.eps);
       const T step = T(adam[0]), inv_sqrt_bc2 = T(adam[1]);
-      for (std::size_t i = 0; i < n; ++i) {
+      apply<Measure, T>([&](std::size_t i) {
         const T gi = scale * g[i];
         m[i] = b1 * m[i] + (T(1) - b1) * gi;
         v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
         const T u = step * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
         p[i] -= u;
-        if constexpr (Measure) acc += double(u) * double(u);
-      }
+        return u;
+      }, n, sq);
       break;
     }
   }
-  if constexpr (Measure) *sq = acc;
 }
 
 }  // namespace

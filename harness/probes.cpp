@@ -47,14 +47,20 @@ void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws,
   const double sqrt_batch = std::sqrt(double(ws.batch()));
   for (long l = 0; l < n; ++l) {
     LayerRecord& r = records[std::size_t(l)];
-    r.grad_w_norm = norm(mlp.dw(l));
-    r.grad_b_norm = norm(mlp.db(l));
+    // Wide sums: this runs at every logged step (see kWideLanes).
+    r.grad_w_norm = norm_wide(mlp.dw(l));
+    r.weight_norm = norm_wide(mlp.w(l));
+    r.grad_b_norm = norm_wide(mlp.db(l));
     // ws.delta holds d(mean loss)/dz = (1/B) d l_i/dz per column, so the RMS over examples of
     // ||d l_i / dz|| is B * sqrt(||delta||^2 / B) = sqrt(B) * ||delta||_F.
-    r.delta_norm = sqrt_batch * norm(ws.delta[std::size_t(l)]);
-    r.weight_norm = norm(mlp.w(l));
-    r.bias_norm = norm(mlp.b(l));
+    r.delta_norm = sqrt_batch * norm_wide(ws.delta[std::size_t(l)]);
+    r.bias_norm = norm_wide(mlp.b(l));
   }
+}
+
+void clear_probe_fields(LayerRecord& r) {
+  r.preact_mean = r.preact_std = r.act_mean = r.act_std = kNaN;
+  r.dead_fraction = r.inactive_fraction = r.saturated_fraction = kNaN;
 }
 
 template <class T>

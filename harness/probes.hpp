@@ -49,4 +49,7 @@ template <class T>
 ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, ProbeSet<T>& probe,
                            std::vector<LayerRecord>& records, UnitStates* units);
 
+// Sets every field measure_probe fills back to NaN (a logged step without a probe pass).
+void clear_probe_fields(LayerRecord& record);
+
 }  // namespace gradflow

@@ -95,7 +95,8 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
   for (long l = 0; l + 1 < num_layers; ++l) hidden_widths.push_back(layout.layers[std::size_t(l)].fan_out);
   UnitStates unit_states = make_unit_states(hidden_widths);
   LifecycleTracker lifecycle = make_lifecycle_tracker(hidden_widths);
-  std::vector<double> update_norms, prev_weight_norms(std::size_t(num_layers), kNaN);
+  std::vector<double> update_norms(std::size_t(num_layers), kNaN),
+      prev_weight_norms(std::size_t(num_layers), kNaN);
   bool have_update_norms = false;
   for (long l = 0; l < num_layers; ++l) {
     layers[std::size_t(l)].layer = int(l + 1);
@@ -148,11 +149,18 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
       for (std::size_t l = 0; l < layers.size(); ++l)
         layers[l].update_ratio =
             have_update_norms ? update_norms[l] / prev_weight_norms[l] : kNaN;
-      const ProbeOutcome po =
-          measure_probe(mlp, data.task, cross_entropy, probe, layers, &unit_states);
-      if (!diverged) observe_units(lifecycle, unit_states, k);
-      step.probe_loss = po.loss;
-      step.probe_accuracy = po.accuracy;
+      const long probe_every = config.log.probe_every;
+      const bool probe_now = probe_every == 0 || k % probe_every == 0 || k == tc.steps ||
+                             diverged;
+      if (probe_now) {
+        const ProbeOutcome po =
+            measure_probe(mlp, data.task, cross_entropy, probe, layers, &unit_states);
+        if (!diverged) observe_units(lifecycle, unit_states, k);
+        step.probe_loss = po.loss;
+        step.probe_accuracy = po.accuracy;
+      } else {
+        for (LayerRecord& r : layers) clear_probe_fields(r);
+      }
       if (k == 0) attach_prediction(theory, layers);
       observer.on_log(step, layers);
       if (k == 0) {
@@ -183,8 +191,11 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
         tc.clip_norm > 0 && grad_norm > tc.clip_norm ? tc.clip_norm / grad_norm : 1.0;
     const long next = k + 1;
     const bool measure_update = next % config.log.every == 0 || next == tc.steps;
+    // The weights have not changed since this step's measure_gradients: reuse its norms.
     if (measure_update)
-      for (long l = 0; l < num_layers; ++l) prev_weight_norms[std::size_t(l)] = norm(mlp.w(l));
+      for (long l = 0; l < num_layers; ++l)
+        prev_weight_norms[std::size_t(l)] =
+            log_now ? layers[std::size_t(l)].weight_norm : norm_wide(mlp.w(l));
     optimizer_step(tc, lr, scale, mlp, opt, measure_update ? &update_norms : nullptr);
     have_update_norms = measure_update;
     summary.steps_done = next;

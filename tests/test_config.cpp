@@ -128,7 +128,7 @@ TEST_CASE("to_json is canonical and parse_config(to_json(c)) reproduces c", "[co
                   "bias_init": {"kind": "normal", "mean": 0.1, "std": 0.01}},
         "train": {"optimizer": "adam", "lr": 3e-4, "beta2": 0.98, "steps": 0,
                   "batch_size": 1000, "clip_norm": 1.0, "schedule": "cosine", "lr_final": 1e-6},
-        "log": {"every": 1, "save_params": true},
+        "log": {"every": 1, "save_params": true, "probe_every": 50},
         "sweep": {"model.depth": [2, 4, 8]}})"),
                std::string(R"({"data": {"kind": "csv", "path": "../data/x.csv",
         "target_columns": ["a", "b"], "feature_columns": ["c"], "standardize": false},
@@ -174,6 +174,14 @@ TEST_CASE("round trip keeps the values given", "[config]") {
   CHECK(to_json(parse_config(Json::object(), "x.json"))["model"]["width"] == 64);
 }
 
+TEST_CASE("log.probe_every at its default leaves the config document unchanged", "[config]") {
+  // The run id hashes to_json: existing runs keep their ids only if the default is not emitted.
+  const Json j = to_json(parse_config(Json::parse(R"({"log": {"probe_every": 0}})"), "x.json"));
+  CHECK_FALSE(j["log"].contains("probe_every"));
+  CHECK(to_json(parse_config(Json::parse(R"({"log": {"probe_every": 7}})"), "x.json"))["log"]
+            ["probe_every"] == 7);
+}
+
 TEST_CASE("every emitted key is documented in README.md", "[config]") {
   std::ifstream file(std::string(GRADFLOW_SOURCE_DIR) + "/README.md");
   REQUIRE(file.good());
@@ -182,6 +190,7 @@ TEST_CASE("every emitted key is documented in README.md", "[config]") {
   std::vector<std::string> keys;
   leaf_keys(to_json(c), "", keys);
   c.model.bias_init.kind = BiasInit::normal;
+  c.log.probe_every = 5;  // emitted only when set
   leaf_keys(to_json(c), "", keys);
   for (const char* key : {"sweep", "description", "provenance", "$comment"}) keys.push_back(key);
   for (const std::string& key : keys) {

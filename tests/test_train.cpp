@@ -197,3 +197,35 @@ TEST_CASE("saved parameters start an identical run through model.init_from", "[t
   wrong.model.init_from = dir.file("params");
   REQUIRE_THROWS_WITH(prepare_run(wrong), Catch::Matchers::Contains("expected shape (17, 8)"));
 }
+
+TEST_CASE("log.probe_every skips the probe pass between its steps and changes nothing else",
+          "[train]") {
+  Config every = small_run();
+  every.log.every = 1;
+  Config sparse = every;
+  sparse.log.probe_every = 10;
+  const auto full = test::run_in_memory(every);
+  const auto cheap = test::run_in_memory(sparse);
+  REQUIRE(cheap.records.steps.size() == 26);
+  REQUIRE(full.records.steps.size() == 26);
+  for (std::size_t i = 0; i < cheap.records.steps.size(); ++i) {
+    const long k = cheap.records.steps[i].step;
+    const bool probed = k % 10 == 0 || k == 25;
+    INFO("step " << k);
+    CHECK(std::isnan(cheap.records.steps[i].probe_loss) == !probed);
+    CHECK(cheap.records.steps[i].loss == full.records.steps[i].loss);
+    CHECK(cheap.records.steps[i].grad_norm == full.records.steps[i].grad_norm);
+    for (std::size_t l = 0; l < cheap.records.layers[i].size(); ++l) {
+      const LayerRecord& a = cheap.records.layers[i][l];
+      const LayerRecord& b = full.records.layers[i][l];
+      CHECK(a.grad_w_norm == b.grad_w_norm);
+      CHECK(a.delta_norm == b.delta_norm);
+      CHECK(a.weight_norm == b.weight_norm);
+      CHECK((a.update_ratio == b.update_ratio || (k == 0 && std::isnan(a.update_ratio))));
+      CHECK(std::isnan(a.preact_mean) == !probed);
+      if (probed) CHECK(a.preact_mean == b.preact_mean);
+    }
+  }
+  // Lifecycle only sees the probed steps; the final summary is the same (last step probed).
+  CHECK(cheap.result.summary.final_probe_loss == full.result.summary.final_probe_loss);
+}

@@ -1,0 +1,122 @@
+// Checks that a training step does no heap allocation after the first one (issue 5): malloc and
+// friends are replaced by counting versions (glibc's __libc_* underneath, so operator new and
+// Eigen's aligned allocations are both seen), counting only between on_progress(1) and the
+// last on_progress. A separate executable (ctest step_allocations): replacing malloc would
+// clash with the sanitizers and would affect every test in the Catch2 binary.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "run.hpp"
+#include "train.hpp"
+
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+}
+
+namespace {
+thread_local bool counting = false;
+thread_local long allocations = 0;
+void count() {
+  if (counting) ++allocations;
+}
+}  // namespace
+
+extern "C" {
+void* malloc(std::size_t n) {
+  count();
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  count();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) {
+  count();
+  return __libc_realloc(p, n);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t n) {
+  count();
+  return __libc_memalign(alignment, n);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
+  count();
+  *out = __libc_memalign(alignment, n);
+  return *out ? 0 : 12;  // ENOMEM
+}
+}
+
+namespace {
+
+using namespace gradflow;
+
+// Counts allocations from on_progress(1) (inside step 1, before its update) to the last
+// on_progress: updates 1.., and steps 2.. with their logging, in full.
+struct Counter : TrainObserver {
+  long steps = 0;
+  void on_log(const StepRecord&, const std::vector<LayerRecord>&) override {}
+  bool on_progress(long step, long, double) override {
+    if (step == 1) counting = true;
+    if (step == steps - 1) counting = false;
+    return true;
+  }
+  void on_parameters(std::string_view, const Parameters&) override {}
+};
+
+long allocations_in_steps(const std::string& json) {
+  const PreparedRun run = prepare_run(parse_config(Json::parse(json), "<test>"));
+  Counter counter;
+  counter.steps = run.config.train.steps;
+  allocations = 0;
+  const TrainResult r = train(run.config, run.data, run.start, counter);
+  counting = false;
+  if (r.summary.status != RunStatus::completed) return -1;
+  return allocations;
+}
+
+}  // namespace
+
+int main() {
+  int failures = 0;
+  // The counter itself must see an allocation, or a zero below proves nothing.
+  counting = true;
+  allocations = 0;
+  std::vector<double>* probe = new std::vector<double>(1000, 1.0);
+  delete probe;
+  void* raw = std::malloc(64);
+  std::free(raw);
+  counting = false;
+  if (allocations < 2) {
+    std::printf("FAIL: the counter saw %ld of 2 allocations\n", allocations);
+    ++failures;
+  }
+  const std::string base = R"({"seed": 3, "data": {"kind": "gaussian_mixture", "dim": 24,
+      "classes": 5, "train_size": 256, "probe_size": 96}, "train": {"steps": 12,
+      "batch_size": 32, "lr": 0.01, "loss": "LOSS", "optimizer": "OPT"},
+      "model": {"depth": 5, "width": [40, 48, 40, 32, 40], "activation": "ACT"},
+      "precision": "PREC", "log": LOG})";
+  const std::vector<std::vector<std::string>> cases = {
+      // precision, activation, optimizer, loss, log
+      {"float32", "relu", "sgd", "cross_entropy", R"({"every": 1, "probe_every": 1000})"},
+      {"float64", "relu", "sgd", "cross_entropy", R"({"every": 1, "probe_every": 1000})"},
+      {"float32", "tanh", "momentum", "mse", R"({"every": 1})"},
+      {"float64", "gelu", "adam", "cross_entropy", R"({"every": 3})"},
+      {"float64", "leaky_relu", "sgd", "mse", R"({"every": 1000})"},
+  };
+  for (const std::vector<std::string>& c : cases) {
+    std::string json = base;
+    const char* keys[] = {"PREC", "ACT", "OPT", "LOSS", "LOG"};
+    for (std::size_t i = 0; i < 5; ++i) json.replace(json.find(keys[i]), std::string(keys[i]).size(), c[i]);
+    const long n = allocations_in_steps(json);
+    const bool ok = n == 0;
+    std::printf("%s: %s %s %s %s log %s: %ld allocations in steps 2..11\n", ok ? "ok" : "FAIL",
+                c[0].c_str(), c[1].c_str(), c[2].c_str(), c[3].c_str(), c[4].c_str(), n);
+    failures += !ok;
+  }
+  return failures == 0 ? 0 : 1;
+}
