@@ -56,7 +56,8 @@ std::string series_path(const Series& s, const Scale& x, const Scale& y) {
       pen_down = false;
       continue;
     }
-    d += (pen_down ? "L" : "M") + coord(x(s.x[i])) + " " + coord(y(s.y[i]));
+    // Appended piecewise: `"L" + std::string` trips a GCC 12 -Wrestrict false positive.
+    ((((d += pen_down ? 'L' : 'M') += coord(x(s.x[i]))) += ' ') += coord(y(s.y[i])));
     pen_down = true;
   }
   if (d.empty()) return "";
@@ -215,7 +216,7 @@ std::string heatmap(const Heatmap& m) {
   double label_w = 0;
   for (const std::string& l : m.y_labels) label_w = std::max(label_w, text_width(shorten(l, 24)));
   // The rows' key is written above the row labels, so a short grid does not clip it.
-  const double left = std::max(label_w + 14, text_width(m.y_label) + 12);
+  const double left = std::max(label_w + 14, text_width(m.y_label, 8.4) + 12);
   const double top = m.y_label.empty() ? 30 : 50;
   const double cw = m.cell_width, ch = m.cell_height;
   const double gw = cw * double(cols), gh = std::max(ch * double(rows), 1.0);
@@ -226,7 +227,10 @@ std::string heatmap(const Heatmap& m) {
   }
   const double bottom = m.x_label.empty() ? 28 : 48;
   const double width = std::max(left + gw + 20 + key_w, text_width(m.title, 8.4) + 16);
-  const double key_h = m.categories.empty() ? std::max(gh, 120.0) : 22.0 * m.categories.size();
+  // The colour bar is at least as tall as its rotated label.
+  const double key_h = m.categories.empty()
+                           ? std::max({gh, 100.0, text_width(m.scale_label, 7.0) + 8})
+                           : 22.0 * double(m.categories.size());
   const double height = top + std::max(gh, key_h) + bottom;
 
   std::string out = open_svg(width, height, m.title);

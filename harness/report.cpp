@@ -101,6 +101,29 @@ std::string header_section(const ReportData& d) {
   return out;
 }
 
+// What the common runs.csv metrics mean, for the line above their heatmaps.
+std::string metric_meaning(const std::string& metric) {
+  static const std::pair<const char*, const char*> kMeanings[] = {
+      {"grad_ratio_log10_init",
+       "log10 of layer 1's weight-gradient norm over the output layer's, at init: 0 is even "
+       "flow, -3 means the first layer gets a thousandth of the last one's gradient"},
+      {"grad_ratio_log10_final", "the same at the last logged step"},
+      {"delta_ratio_log10_init",
+       "log10 of layer 1's back-propagated signal norm over the output layer's, at init"},
+      {"delta_ratio_log10_final", "the same at the last logged step"},
+      {"max_dead_fraction_init", "the largest share of dead units in a layer, at init"},
+      {"max_dead_fraction_final", "the largest share of dead units in a layer, at the end"},
+      {"units_died_fraction", "the largest share of a layer's units that died during training"},
+      {"final_loss", "loss on the last training batch"},
+      {"final_probe_loss", "loss on the held-out probe set at the end"},
+      {"final_accuracy", "accuracy on the last training batch"},
+      {"final_probe_accuracy", "accuracy on the held-out probe set at the end"},
+      {"verdict", "the run's headline verdict (README, Verdicts)"}};
+  for (const auto& [name, meaning] : kMeanings)
+    if (metric == name) return meaning;
+  return "";
+}
+
 std::string theory_metric(const ReportData& d, const std::string& metric) {
   std::string t;
   if (metric == "grad_ratio_log10_init") t = "theory_grad_ratio_log10";
@@ -161,14 +184,22 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
         for (const std::string& v : l.panel_values) pivot_range(panel_pivot(d, l, v, m), lo, hi);
     if (!(lo <= hi)) lo = 0, hi = 1;
   }
-  out += "<h3>" + escape(l.metric) + (text_metric ? "" : " (measured)") + "</h3>\n";
+  const auto heading = [&](const std::string& metric, const std::string& extra) {
+    const std::string meaning = metric_meaning(metric);
+    return "<h3>" + escape(metric) + "</h3>\n" +
+           p(escape(meaning.empty() ? extra : meaning + (extra.empty() ? "" : "; " + extra)) +
+                 ".",
+             "note");
+  };
+  out += heading(l.metric, text_metric || theory.empty() ? "" : "measured");
   out += heatmap_row(d, l, l.metric, l.metric, lo, hi);
   if (!theory.empty()) {
-    out += "<h3>" + escape(theory) + " (mean-field prediction at init, same colour scale)</h3>\n";
+    out += heading(theory, "the mean-field prediction of the metric above, on the same colour "
+                           "scale (where the caveats below apply, expect a gap)");
     out += heatmap_row(d, l, theory, theory, lo, hi);
   }
   if (!text_metric && find_column(d.folder.runs, "verdict")) {
-    out += "<h3>verdict</h3>\n";
+    out += heading("verdict", "");
     out += heatmap_row(d, l, "verdict", "verdict", 0, 1);
   }
   return out + "</section>\n";

@@ -150,9 +150,8 @@ std::string group_legend(const LineGroup& group, bool theory, int width) {
 std::string fraction_heatmap(const RunData& run, FractionKind kind, std::size_t max_columns) {
   static constexpr const char* kTitles[] = {"dead units", "inactive units",
                                             "saturated (unit, input) pairs"};
-  static constexpr const char* kScales[] = {"fraction dead (\xCF\x86\xE2\x80\xB2 = 0 on every input)",
-                                            "fraction inactive (z \xE2\x89\xA4 0 on every input)",
-                                            "fraction with |\xCF\x86\xE2\x80\xB2| < 1% of max"};
+  static constexpr const char* kScales[] = {"fraction of units", "fraction of units",
+                                            "fraction of pairs"};
   const std::size_t k = static_cast<std::size_t>(kind);
   svg::Heatmap m;
   m.title = kTitles[k];
@@ -209,12 +208,12 @@ std::string pivot_heatmap(const Pivot& p, const std::string& title, double lo, d
       } else if (p.text_metric) {
         const auto& [value, count] = c.counts.front();
         t = value.empty() ? "-" : value;
-        if (count != c.runs) t += " " + std::to_string(count) + "/" + std::to_string(c.runs);
+        if (count != c.runs) ((((t += ' ') += std::to_string(count)) += '/') += std::to_string(c.runs));
         fills.push_back(verdict_fill(value));
       } else {
         t = svg::number(c.mean);
         const std::size_t odd = c.nan + c.pos_inf + c.neg_inf;
-        if (odd > 0 && c.finite > 0) t += " (+" + std::to_string(odd) + " nan/inf)";
+        if (odd > 0 && c.finite > 0) ((t += " (+") += std::to_string(odd)) += " nan/inf)";
       }
       if (p.text_metric && c.runs == 0) fills.push_back("");
       widest = std::max(widest, t.size());

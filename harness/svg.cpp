@@ -90,9 +90,8 @@ std::string tick_label(double v, double step) {
   const int decimals = step >= 1 ? 0 : std::min(6, int(std::ceil(-std::log10(step) - 1e-9)));
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  std::string s = buf;
-  if (s.find_first_not_of("-0.") == std::string::npos) s = "0";  // "-0.0"
-  return s;
+  const std::string s = buf;
+  return s.find_first_not_of("-0.") == std::string::npos ? std::string("0") : s;  // "-0.0"
 }
 
 std::string decade_label(int exponent) {

@@ -2,7 +2,8 @@
 # README command 2: set up, build (Release) and run the whole test suite with ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# python3-numpy lets the .npy tests check our files with numpy.load itself.
-bash scripts/setup.sh python3-numpy
+# python3-numpy lets the .npy tests check our files with numpy.load itself; chromium renders
+# the HTML report headless and python3-pil checks its screenshot (scripts/check_report_render.sh).
+bash scripts/setup.sh python3-numpy chromium python3-pil
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
