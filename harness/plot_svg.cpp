@@ -215,18 +215,18 @@ std::string heatmap(const Heatmap& m) {
   const std::size_t rows = m.y_labels.size(), cols = m.x_labels.size();
   double label_w = 0;
   for (const std::string& l : m.y_labels) label_w = std::max(label_w, text_width(shorten(l, 24)));
-  // The rows' key is written above the row labels, so a short grid does not clip it.
-  const double left = std::max(label_w + 14, text_width(m.y_label, 8.4) + 12);
+  const double left = std::max(label_w + 14, 30.0);
   const double top = m.y_label.empty() ? 30 : 50;
   const double cw = m.cell_width, ch = m.cell_height;
   const double gw = cw * double(cols), gh = std::max(ch * double(rows), 1.0);
-  double key_w = 90;  // colour bar with ticks and its label
+  double key_w = 70;  // colour bar with ticks and its label
   if (!m.categories.empty()) {
     key_w = 0;
     for (const Category& c : m.categories) key_w = std::max(key_w, text_width(c.label) + 36);
   }
   const double bottom = m.x_label.empty() ? 28 : 48;
-  const double width = std::max(left + gw + 20 + key_w, text_width(m.title, 8.4) + 16);
+  const double width = std::max({left + gw + 20 + key_w, text_width(m.title, 8.4) + 16,
+                                 text_width(m.y_label, 8.4) + 24});
   // The colour bar is at least as tall as its rotated label.
   const double key_h = m.categories.empty()
                            ? std::max({gh, 100.0, text_width(m.scale_label, 7.0) + 8})
@@ -273,8 +273,9 @@ std::string heatmap(const Heatmap& m) {
                 "text-anchor=\"middle\"");
   if (!m.x_label.empty())
     out += text(0.5 * gw, gh + 40, escape(m.x_label), "text-anchor=\"middle\" font-size=\"14\"");
+  // The rows' key goes above the grid, from the left edge: a short grid would clip it rotated.
   if (!m.y_label.empty())
-    out += text(-6, -8, escape(m.y_label), "text-anchor=\"end\" font-size=\"14\"");
+    out += text(8 - left, -8, escape(m.y_label), "font-size=\"14\"");
   // Key: swatches for categories, else a colour bar with ticks.
   const double kx = gw + 20;
   if (!m.categories.empty()) {
@@ -300,7 +301,7 @@ std::string heatmap(const Heatmap& m) {
     for (double t : ticks)
       out += text(kx + 19, s(t) + 4.5, escape(tick_label(t, step)));
     out += text(0, 0, escape(m.scale_label),
-                "transform=\"translate(" + coord(kx + 80) + "," + coord(0.5 * key_h) +
+                "transform=\"translate(" + coord(kx + 60) + "," + coord(0.5 * key_h) +
                     ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\"");
   }
   return out + "</g></svg>";

@@ -165,8 +165,10 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
     return out + p("Only seeds vary (or nothing): there is no swept key to lay out.", "note") +
            "</section>\n";
   }
-  std::string text = "Rows: <code>" + escape(l.rows.empty() ? "-" : l.rows) + "</code>, columns: <code>" +
-                     escape(l.cols.empty() ? "-" : l.cols) + "</code>";
+  const auto key = [](const std::string& k, const char* none) {
+    return k.empty() ? std::string(none) : "<code>" + escape(k) + "</code>";
+  };
+  std::string text = "Rows: " + key(l.rows, "one") + ", columns: " + key(l.cols, "one");
   if (!l.panel.empty()) text += ", one panel per <code>" + escape(l.panel) + "</code>";
   text += ".";
   if (!l.averaged_keys.empty())
@@ -183,6 +185,7 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
       if (!m.empty())
         for (const std::string& v : l.panel_values) pivot_range(panel_pivot(d, l, v, m), lo, hi);
     if (!(lo <= hi)) lo = 0, hi = 1;
+    if (lo == hi) lo -= 0.5, hi += 0.5;  // one value everywhere: mid colour, readable ticks
   }
   const auto heading = [&](const std::string& metric, const std::string& extra) {
     const std::string meaning = metric_meaning(metric);

@@ -175,7 +175,7 @@ std::string fraction_heatmap(const RunData& run, FractionKind kind, std::size_t 
     }
     m.values.push_back(std::move(row));
   }
-  m.cell_width = std::clamp(int(300 / std::max<std::size_t>(cols.size(), 1)), 4, 40);
+  m.cell_width = std::clamp(int(240 / std::max<std::size_t>(cols.size(), 1)), 3, 36);
   m.cell_height = std::clamp(int(220 / std::max<std::size_t>(rows.size(), 1)), 3, 24);
   m.max_x_labels = std::max(2, int(m.cell_width * cols.size() / 48));
   m.max_y_labels = std::max(2, int(m.cell_height * rows.size() / 16));
