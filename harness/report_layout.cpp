@@ -113,13 +113,13 @@ ReportLayout plan_report(const ReportData& data, const ReportOptions& options) {
   }
   if (free.size() == 1 && wanted == 2) {
     layout.cols = free[0];  // one axis: a single row of cells reads like a table
+    free.clear();
   } else {
     for (std::string* slot : {&layout.rows, &layout.cols})
       if (slot->empty() && !free.empty()) *slot = free.front(), free.erase(free.begin());
   }
   for (const std::string& k : data.swept_keys)
-    if (k != layout.rows && k != layout.cols && k != layout.panel && !zipped.count(k) &&
-        (k == "seed" || contains(free, k)))
+    if (k == "seed" || contains(free, k))  // neither rows, columns nor panel
       layout.averaged_keys.push_back(k);
   if (!layout.panel.empty()) {
     for (std::size_t r = 0; r < data.runs.size(); ++r)
