@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plot_svg.hpp"
+#include "report_layout.hpp"
 #include "support.hpp"
 #include "svg.hpp"
 
@@ -350,4 +351,72 @@ TEST_CASE("Report draws the prediction anchored at the output layer, with its ca
   CHECK(!path_end(init, "line").empty());
   CHECK(path_end(init, "prediction") == path_end(init, "line"));
   CHECK(page.find("width 8 &lt; 64: finite-width fluctuations") != std::string::npos);
+}
+
+namespace {
+
+// A sweep's loaded data with only what the layout reads: swept keys and values per run.
+ReportData fake_sweep(const std::vector<std::string>& keys,
+                      const std::vector<std::vector<std::string>>& values) {
+  ReportData d;
+  d.name = "fake";
+  d.swept_keys = keys;
+  d.folder.is_sweep = true;
+  d.folder.dir = "fake";
+  d.folder.swept_keys = keys;
+  d.folder.runs.header = {"run_id", "label"};
+  for (const std::string& k : keys) d.folder.runs.header.push_back(k);
+  d.folder.runs.header.push_back("grad_ratio_log10_init");
+  for (std::size_t r = 0; r < values.size(); ++r) {
+    RunData run;
+    run.id = "run" + std::to_string(r);
+    run.swept = values[r];
+    d.runs.push_back(run);
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("Report layout: lines per swept value, capped; seeds left out; zipped keys follow",
+          "[report]") {
+  SECTION("ten learning rates x two seeds") {
+    std::vector<std::vector<std::string>> values;
+    for (int lr = 0; lr < 10; ++lr)
+      for (int seed = 1; seed <= 2; ++seed) values.push_back({std::to_string(lr), std::to_string(seed)});
+    const ReportLayout l = plan_report(fake_sweep({"train.lr", "seed"}, values), {});
+    CHECK(l.line_key == "train.lr");
+    REQUIRE(l.groups.size() == 1);
+    CHECK(l.groups[0].runs.size() == 8);  // max_lines
+    CHECK(l.groups[0].lines_dropped == 2);
+    CHECK(l.runs_not_drawn == 10);        // the second seed of each value
+    CHECK(l.cols == "train.lr");
+    CHECK(l.rows.empty());
+    CHECK(l.averaged_keys == std::vector<std::string>{"seed"});
+    CHECK(l.detail_runs.size() == 6);  // max_runs
+  }
+  SECTION("depth x lr x (activation, init) zipped") {
+    std::vector<std::vector<std::string>> values;
+    for (const char* depth : {"2", "4"})
+      for (const char* lr : {"0.1", "0.01", "0.001"})
+        for (const auto& [act, init] : {std::pair{"relu", "he"}, {"tanh", "xavier"}, {"sigmoid", "xavier"}})
+          values.push_back({depth, lr, act, init});
+    const ReportData d = fake_sweep({"model.depth", "train.lr", "model.activation", "model.init"}, values);
+    const ReportLayout l = plan_report(d, {});
+    CHECK(l.rows == "model.depth");
+    CHECK(l.cols == "train.lr");
+    CHECK(l.panel == "model.activation");
+    CHECK(l.panel_values == std::vector<std::string>{"relu", "tanh", "sigmoid"});
+    CHECK(l.line_keys == std::vector<std::string>{"model.activation", "model.init"});
+    REQUIRE(l.groups.size() == 6);
+    CHECK(l.groups[0].title == "depth=2, lr=0.1");
+    CHECK(l.groups[0].lines == std::vector<std::string>{"relu / he", "tanh / xavier", "sigmoid / xavier"});
+    ReportOptions few;
+    few.max_groups = 4;
+    CHECK(plan_report(d, few).groups_dropped == 2);
+    ReportOptions bad;
+    bad.rows = "model.depth";
+    bad.panel = "model.depth";
+    CHECK_THROWS_WITH(plan_report(d, bad), Catch::Contains("already given to --rows"));
+  }
 }
