@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # python3-numpy lets the .npy tests check our files with numpy.load itself; chromium renders
-# the HTML report headless and python3-pil checks its screenshot (scripts/check_report_render.sh).
-bash scripts/setup.sh python3-numpy chromium python3-pil
+# the HTML report headless (with a font, so text shows) and python3-pil checks its screenshot
+# (scripts/check_report_render.sh).
+bash scripts/setup.sh python3-numpy chromium fonts-dejavu-core python3-pil
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
