@@ -378,7 +378,7 @@ ReportData fake_sweep(const std::vector<std::string>& keys,
 
 }  // namespace
 
-TEST_CASE("Report layout: lines per swept value, capped; seeds left out; zipped keys follow",
+TEST_CASE("Report layout: lines per swept value capped, seeds left out, zipped keys follow",
           "[report]") {
   SECTION("ten learning rates x two seeds") {
     std::vector<std::vector<std::string>> values;
