@@ -40,6 +40,15 @@ std::string verdict_fill(const std::string& verdict) {
   return "#bbbbbb";
 }
 
+// A curve thinned to at most kMaxCurvePoints evenly spread points (first and last kept), so
+// runs logged at thousands of steps keep the page small.
+constexpr std::size_t kMaxCurvePoints = 400;
+std::vector<double> thinned(const std::vector<double>& v, const std::vector<std::size_t>& at) {
+  std::vector<double> out;
+  for (std::size_t i : at) out.push_back(v[i]);
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::size_t> spread_indices(std::size_t n, std::size_t count) {
@@ -109,8 +118,10 @@ std::string loss_plot(const ReportData& data, const LineGroup& group) {
   double lo = std::numeric_limits<double>::infinity(), hi = 0;
   for (std::size_t i = 0; i < group.runs.size(); ++i) {
     const RunData& run = data.runs[group.runs[i]];
-    p.series.push_back({group.lines[i], run.step, run.probe_loss, i, false, true});
-    if (single) p.series.push_back({"training batch", run.step, run.loss, 1, true, false});
+    const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
+    p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.probe_loss, at), i, false, true});
+    if (single)
+      p.series.push_back({"training batch", thinned(run.step, at), thinned(run.loss, at), 1, true, false});
   }
   bool positive = true;
   for (const svg::Series& s : p.series)
@@ -134,7 +145,8 @@ std::string accuracy_plot(const ReportData& data, const LineGroup& group) {
   for (std::size_t i = 0; i < group.runs.size(); ++i) {
     const RunData& run = data.runs[group.runs[i]];
     for (double v : run.probe_accuracy) any = any || std::isfinite(v);
-    p.series.push_back({group.lines[i], run.step, run.probe_accuracy, i, false, true});
+    const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
+    p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.probe_accuracy, at), i, false, true});
   }
   return any ? svg::line_plot(p) : "";
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plot_svg.hpp"
+#include "report_figures.hpp"
 #include "report_layout.hpp"
 #include "support.hpp"
 #include "svg.hpp"
@@ -173,6 +174,11 @@ TEST_CASE("Log axis ticks are whole decades, thinned to nice steps", "[report]")
   CHECK_THAT(lin[3], Catch::Matchers::WithinAbs(0.6, 1e-12));
   CHECK(svg::linear_ticks(-0.3, 2.7) == std::vector<double>{0, 1, 2});
   CHECK(svg::tick_label(0.6000000001, 0.2) == "0.6");
+  // Thinning steps for heatmap columns and curves: evenly spread, both ends kept.
+  CHECK(spread_indices(10, 4) == std::vector<std::size_t>{0, 3, 6, 9});
+  CHECK(spread_indices(3, 5) == std::vector<std::size_t>{0, 1, 2});
+  CHECK(spread_indices(1000, 60).size() == 60);
+  CHECK(spread_indices(1000, 60).back() == 999);
 }
 
 TEST_CASE("A log axis puts each decade at its height", "[report]") {
