@@ -189,10 +189,9 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
   }
   const auto heading = [&](const std::string& metric, const std::string& extra) {
     const std::string meaning = metric_meaning(metric);
-    return "<h3>" + escape(metric) + "</h3>\n" +
-           p(escape(meaning.empty() ? extra : meaning + (extra.empty() ? "" : "; " + extra)) +
-                 ".",
-             "note");
+    const std::string text =
+        meaning.empty() ? extra : meaning + (extra.empty() ? "" : "; " + extra);
+    return "<h3>" + escape(metric) + "</h3>\n" + (text.empty() ? "" : p(escape(text) + ".", "note"));
   };
   out += heading(l.metric, text_metric || theory.empty() ? "" : "measured");
   out += heatmap_row(d, l, l.metric, l.metric, lo, hi);
