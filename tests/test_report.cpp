@@ -286,6 +286,24 @@ TEST_CASE("Report of a sweep: heatmap panels, one line per activation, errors, d
     REQUIRE(gradflow_cli("report " + sweep + " -o " + dir.file("b.html")).code == 0);
     CHECK(read_text(dir.file("b.html")) == page);
   }
+  SECTION("a theory column in runs.csv adds prediction panels") {
+    std::string runs = read_text(sweep + "/runs.csv");
+    if (runs.find("theory_grad_ratio_log10") == std::string::npos) {  // older gradflow
+      std::string out;
+      for (std::size_t pos = 0, line = 0; pos < runs.size(); ++line) {
+        const std::size_t end = runs.find('\n', pos);
+        out += runs.substr(pos, end - pos) + (line == 0 ? ",theory_grad_ratio_log10\n" : ",-1\n");
+        pos = end + 1;
+      }
+      write_text(sweep + "/runs.csv", out);
+    }
+    REQUIRE(gradflow_cli("report " + sweep + " -o " + dir.file("t.html")).code == 0);
+    const std::string tpage = read_text(dir.file("t.html"));
+    CHECK(xml_problem(tpage).empty());
+    for (const char* act : {"relu", "tanh"})
+      CHECK(count(figure(tpage, std::string("theory_grad_ratio_log10, activation = ") + act),
+                  "class=\"cell\"") == 2 * 2);
+  }
   SECTION("bad input: exit 1, a message naming the problem, nothing written") {
     const auto missing = gradflow_cli("report " + dir.file("nope") + " -o " + dir.file("x.html"));
     CHECK(missing.code == 1);
