@@ -218,17 +218,17 @@ std::string caveats_box(const ReportData& d, const LineGroup& g) {
   if (!any_theory && !any_caveats_field)
     return out + "This folder has no theory columns (written by an older gradflow), so no "
                  "prediction is drawn. After training it would not apply anyway.</div>\n";
-  out += "At init only (the end-of-training plots have none). Per line:<ul>\n";
+  out += "At init only (the end-of-training plots have none), for wide layers. Per line, what "
+         "this run does not meet (theory_caveats in summary.json):<ul>\n";
   for (std::size_t i = 0; i < g.runs.size(); ++i) {
     const RunData& r = d.runs[g.runs[i]];
-    out += "<li>" + escape(g.lines[i]) + ": ";
+    out += "<li><b>" + escape(g.lines[i]) + "</b>: ";
     if (!r.has_caveats)
       out += "no caveats recorded";
     else if (r.caveats.empty())
-      out += "applies (wide layers, at init)";
+      out += "none: the prediction applies";
     else
-      for (std::size_t c = 0; c < r.caveats.size(); ++c)
-        out += (c ? "; " : "") + std::string("<b>does not apply fully</b>: ") + escape(r.caveats[c]);
+      for (std::size_t c = 0; c < r.caveats.size(); ++c) out += (c ? "; " : "") + escape(r.caveats[c]);
     out += "</li>\n";
   }
   return out + "</ul></div>\n";
