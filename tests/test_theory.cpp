@@ -63,11 +63,11 @@ Config wide_net_at_init(Activation activation, WeightInit init, long depth, long
   c.data.kind = DataKind::gaussian_targets;
   c.data.dim = width;
   c.data.outputs = 8;
-  c.data.train_size = 256;
+  c.data.train_size = 64;
   c.data.probe_size = 16;
   c.train.loss = Loss::mse;
   c.train.steps = 0;
-  c.train.batch_size = 256;
+  c.train.batch_size = 64;
   c.model.depth = depth;
   c.model.width = {width};
   c.model.activation = activation;
