@@ -75,5 +75,16 @@ struct SummarizeOptions {
 };
 int summarize_command(const SummarizeOptions& options, const Verbosity& verbosity);
 
+struct ReportCommandOptions {
+  std::string dir;
+  std::string out;     // empty: DIR/report.html
+  std::string metric;  // sweep heatmaps: runs.csv column or "verdict"
+  std::string rows, cols, panel;  // swept keys; empty: chosen from sweep.json
+  std::vector<std::string> runs;  // run ids for the per-run sections
+  std::size_t max_runs = 6;
+  std::size_t max_groups = 12;
+};
+int report_command(const ReportCommandOptions& options, const Verbosity& verbosity);
+
 
 }  // namespace gradflow::cli

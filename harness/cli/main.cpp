@@ -20,6 +20,7 @@ constexpr const char* kExamples = R"(Examples:
   gradflow summarize results/sweep --rows model.depth --cols model.activation
   gradflow plan configs/my_sweep.json --set sweep.seeds=5
   gradflow submit configs/dying_relu_lr.json --out /shared/me/dying --array-size 5 --time 1:00:00
+  gradflow report results/runs/activations_depth20 --metric verdict
 )";
 
 void setup_logging(const gradflow::cli::Verbosity& v) {
@@ -133,6 +134,29 @@ int main(int argc, char** argv) {
   summarize->add_option("--metric", summarize_options.metric,
                         "runs.csv column or \"verdict\" (default grad_ratio_log10_init)");
 
+  ReportCommandOptions report_options;
+  CLI::App* report = app.add_subcommand(
+      "report", "Write one self-contained HTML page (inline SVG) for a run or a sweep folder");
+  report->add_option("dir", report_options.dir, "Results folder (a sweep or a run)")->required();
+  report->add_option("-o,--out", report_options.out, "HTML file (default: DIR/report.html)");
+  report->add_option("--metric", report_options.metric,
+                     "Sweep heatmaps: runs.csv column or \"verdict\" (default "
+                     "grad_ratio_log10_init)");
+  report->add_option("--rows", report_options.rows, "Sweep heatmaps: swept key for the rows");
+  report->add_option("--cols", report_options.cols, "Sweep heatmaps: swept key for the columns");
+  report->add_option("--panel", report_options.panel,
+                     "Swept key with one heatmap panel, and one line in the gradient plots, per "
+                     "value (default: model.activation when swept)");
+  report->add_option("--run", report_options.runs,
+                     "Run id for the per-run sections (repeatable; default: the first few)")
+      ->type_name("ID");
+  report->add_option("--max-runs", report_options.max_runs, "Per-run sections at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  report->add_option("--max-groups", report_options.max_groups, "Groups of plots at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -148,6 +172,7 @@ int main(int argc, char** argv) {
     if (*submit) return submit_command(submit_options, verbosity);
     if (*compare) return compare_command(compare_options, verbosity);
     if (*summarize) return summarize_command(summarize_options, verbosity);
+    if (*report) return report_command(report_options, verbosity);
   } catch (const gradflow::InputError& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;
