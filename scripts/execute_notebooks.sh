@@ -26,18 +26,17 @@ EOF
 export JUPYTER_PATH="$jupyter_dir" JUPYTER_RUNTIME_DIR="$jupyter_dir/runtime"
 export IPYTHONDIR="$jupyter_dir/ipython" MPLCONFIGDIR="$jupyter_dir/matplotlib"
 
-status=0
-for name in "${experiments[@]}"; do
-  notebook="$root/experiments/$name/analysis.ipynb"
+# One notebook: execute it, then count the figures in the executed copy. Output goes to
+# OUT_DIR/<name>.log; the exit status says whether it passed.
+run_one() {
+  local name="$1" notebook="$root/experiments/$1/analysis.ipynb" figures
   # MPLBACKEND=Agg in the environment would make matplotlib draw nowhere: no inline figures.
   if ! env -u MPLBACKEND GRADFLOW_RESULTS="$results/$name" /usr/bin/python3 -m nbconvert \
       --to notebook --execute --ExecutePreprocessor.kernel_name="$kernel" \
       --ExecutePreprocessor.timeout=300 --output-dir "$out" --output "$name" "$notebook" \
-      2>"$out/$name.log"; then
-    cat "$out/$name.log" >&2
-    echo "FAIL $name: the notebook raised (above)" >&2
-    status=1
-    continue
+      >"$out/$name.log" 2>&1; then
+    echo "FAIL $name: the notebook raised (above)" >>"$out/$name.log"
+    return 1
   fi
   figures="$(/usr/bin/python3 -c '
 import sys, nbformat
@@ -45,9 +44,25 @@ nb = nbformat.read(sys.argv[1], as_version=4)
 print(sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
           for o in c.get("outputs", [])))' "$out/$name.ipynb")"
   if [ "$figures" -gt 0 ]; then
-    echo "ok   $name: notebook executed, $figures figures drawn -> $out/$name.ipynb"
+    echo "ok   $name: notebook executed, $figures figures drawn -> $out/$name.ipynb" >"$out/$name.log"
   else
-    echo "FAIL $name: notebook executed but drew no figure" >&2
+    echo "FAIL $name: notebook executed but drew no figure" >>"$out/$name.log"
+    return 1
+  fi
+}
+
+# The notebooks run side by side (each kernel is one process); results are reported in order.
+pids=()
+for name in "${experiments[@]}"; do
+  run_one "$name" &
+  pids+=($!)
+done
+status=0
+for i in "${!experiments[@]}"; do
+  if wait "${pids[$i]}"; then
+    cat "$out/${experiments[$i]}.log"
+  else
+    cat "$out/${experiments[$i]}.log" >&2
     status=1
   fi
 done
