@@ -93,9 +93,9 @@ def check_dying(name, runs, layers):
 
 
 def check_exploding(name, runs, layers):
+    depth = int(layers.loc[layers["kind"] != "output", "layer"].max())  # hidden layers
     for seed, r in runs.groupby("seed"):
         tag = f"{name} seed {seed}"
-        depth = 10  # experiments/c_exploding/sweep.json: model.depth
         free, clip = r[r["train.clip_norm"] == 0], r[r["train.clip_norm"] > 0]
         base = free[free["model.init_gain"] == 1]["grad_norm_init"].iloc[0]
         for gain, g in free.groupby("model.init_gain"):
