@@ -37,6 +37,10 @@ struct LayerRecord {
   double dead_fraction = kNaN;       // units with phi'(z) == 0 on every probe input
   double inactive_fraction = kNaN;   // units with z <= 0 on every probe input
   double saturated_fraction = kNaN;  // (unit, input) pairs with |phi'(z)| < 1% of max |phi'|
+  // Step 0 only: the mean-field prediction (theory.hpp) of log10(delta_norm / output layer's)
+  // and of log10(grad_w_norm / output layer's).
+  double theory_delta_log10 = kNaN;
+  double theory_grad_w_log10 = kNaN;
 };
 
 // One row of steps.csv.
@@ -82,6 +86,11 @@ struct RunSummary {
   // Same for delta_norm.
   double delta_ratio_log10_init = kNaN;
   double delta_ratio_log10_final = kNaN;
+  // The mean-field predictions of grad_ratio_log10_init and delta_ratio_log10_init, and why
+  // they may not apply to this run (empty: they should).
+  double theory_grad_ratio_log10 = kNaN;
+  double theory_delta_ratio_log10 = kNaN;
+  std::vector<std::string> theory_caveats;
   double max_dead_fraction_init = kNaN;   // "born dead": largest per-layer dead fraction
   double max_dead_fraction_final = kNaN;
   // Largest per-layer share of units that were alive at step 0 and are dead at the end.

@@ -94,6 +94,7 @@ RunOverview run_overview(const ResultsFolder& folder, const std::string& extra_m
                                      "verdict",
                                      "final_loss",
                                      "grad_ratio_log10_init",
+                                     "theory_grad_ratio_log10",
                                      "grad_ratio_log10_final",
                                      "max_dead_fraction_final"};
   if (!extra_metric.empty()) {

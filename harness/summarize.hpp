@@ -20,9 +20,9 @@ struct RunOverview {
   std::vector<std::vector<std::string>> rows;  // cell texts as written in runs.csv
 };
 
-// Columns run_id, label, verdict, final_loss, grad_ratio_log10_init, grad_ratio_log10_final,
-// max_dead_fraction_final (those runs.csv has), then `extra_metric` if given and not among them
-// (an unknown one is an InputError listing the valid metrics).
+// Columns run_id, label, verdict, final_loss, grad_ratio_log10_init, theory_grad_ratio_log10,
+// grad_ratio_log10_final, max_dead_fraction_final (those runs.csv has), then `extra_metric` if
+// given and not among them (an unknown one is an InputError listing the valid metrics).
 RunOverview run_overview(const ResultsFolder& folder, const std::string& extra_metric = "");
 
 // One cell of a pivot: the runs sharing a row value and a column value.

@@ -73,6 +73,8 @@ const std::vector<std::string_view> kRunSummaryColumns = {
     "grad_ratio_log10_final",
     "delta_ratio_log10_init",
     "delta_ratio_log10_final",
+    "theory_grad_ratio_log10",
+    "theory_delta_ratio_log10",
     "max_dead_fraction_init",
     "max_dead_fraction_final",
     "units_died_fraction",

@@ -13,6 +13,7 @@
 #include "probes.hpp"
 #include "rng.hpp"
 #include "summary.hpp"
+#include "theory.hpp"
 #include "verdict.hpp"
 
 namespace gradflow {
@@ -106,6 +107,10 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
   TrainResult result;
   RunSummary& summary = result.summary;
   summary.parameters = long(layout.parameter_count);
+  const FlowPrediction theory =
+      predict_flow(flow_inputs(config, start, data.train));
+  attach_prediction(theory, summary);
+  summary.theory_caveats = theory_caveats(config, layout);
   StepRecord last_step;
   double max_grad_norm = 0;
 
@@ -148,10 +153,13 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
       if (!diverged) observe_units(lifecycle, unit_states, k);
       step.probe_loss = po.loss;
       step.probe_accuracy = po.accuracy;
+      if (k == 0) attach_prediction(theory, layers);
       observer.on_log(step, layers);
       if (k == 0) {
         init_layers = layers;
         summary.grad_norm_init = grad_norm;
+        for (LayerRecord& r : layers)  // the prediction is for init only
+          r.theory_delta_log10 = r.theory_grad_w_log10 = kNaN;
       }
       last_step = step;
       if (std::isfinite(grad_norm)) max_grad_norm = std::max(max_grad_norm, grad_norm);

@@ -13,7 +13,8 @@ const std::vector<std::string_view> kLayerColumns = {
     "step",        "layer",         "kind",          "fan_in",         "fan_out",
     "grad_w_norm", "grad_b_norm",   "delta_norm",    "weight_norm",    "bias_norm",
     "update_ratio", "preact_mean",  "preact_std",    "act_mean",       "act_std",
-    "dead_fraction", "inactive_fraction", "saturated_fraction"};
+    "dead_fraction", "inactive_fraction", "saturated_fraction", "theory_delta_log10",
+    "theory_grad_w_log10"};
 
 const std::vector<std::string_view> kStepColumns = {
     "step", "lr", "loss", "accuracy", "probe_loss", "probe_accuracy", "grad_norm", "clipped"};
@@ -64,7 +65,8 @@ void append_layer_row(std::string& out, std::string_view prefix, const LayerReco
   field(out, r.fan_out);
   for (double v : {r.grad_w_norm, r.grad_b_norm, r.delta_norm, r.weight_norm, r.bias_norm,
                    r.update_ratio, r.preact_mean, r.preact_std, r.act_mean, r.act_std,
-                   r.dead_fraction, r.inactive_fraction, r.saturated_fraction})
+                   r.dead_fraction, r.inactive_fraction, r.saturated_fraction,
+                   r.theory_delta_log10, r.theory_grad_w_log10})
     field(out, v);
   out += '\n';
 }
@@ -115,6 +117,9 @@ Json summary_to_json(const RunSummary& s) {
   j["grad_ratio_log10_final"] = number(s.grad_ratio_log10_final);
   j["delta_ratio_log10_init"] = number(s.delta_ratio_log10_init);
   j["delta_ratio_log10_final"] = number(s.delta_ratio_log10_final);
+  j["theory_grad_ratio_log10"] = number(s.theory_grad_ratio_log10);
+  j["theory_delta_ratio_log10"] = number(s.theory_delta_ratio_log10);
+  j["theory_caveats"] = s.theory_caveats;
   j["max_dead_fraction_init"] = number(s.max_dead_fraction_init);
   j["max_dead_fraction_final"] = number(s.max_dead_fraction_final);
   j["units_died_fraction"] = number(s.units_died_fraction);

@@ -12,7 +12,7 @@ namespace gradflow::cli {
 inline constexpr int kExitOk = 0;          // also for a run that diverged: that is a result
 inline constexpr int kExitBadInput = 1;    // config, data or output folder problem
 inline constexpr int kExitUsage = 2;       // command-line usage (CLI11)
-inline constexpr int kExitIncomplete = 3;   // merge: some planned runs have no results
+inline constexpr int kExitIncomplete = 3;   // merge, submit --wait: planned runs missing
 inline constexpr int kExitInterrupted = 130;
 
 struct Verbosity {
@@ -38,6 +38,20 @@ struct MergeOptions {
   std::string out;
 };
 int merge_command(const MergeOptions& options, const Verbosity& verbosity);
+
+struct SubmitOptions {
+  std::string config;
+  std::string out;  // DIR: merged results, with shards/, logs/ and slurm/ inside
+  std::vector<std::string> overrides;
+  std::size_t array_size = 0;  // tasks; 0: one per run (or the earlier submission's)
+  std::string partition;       // empty: the cluster's default
+  std::string time;            // empty: the partition's default
+  std::size_t cpus_per_task = 0;
+  std::vector<std::string> setup;  // shell lines before gradflow in each job
+  bool dry_run = false;            // print the scripts; write and submit nothing
+  bool wait = false;               // wait for the merge job, report like `merge`
+};
+int submit_command(const SubmitOptions& options, const Verbosity& verbosity);
 
 // `compare` has its own exit codes so scripts can tell "results changed" from "unusable": it
 // catches its own InputError and returns kExitCompareUnusable.

@@ -19,6 +19,7 @@ constexpr const char* kExamples = R"(Examples:
   gradflow compare results/baseline results/new --rtol 1e-4
   gradflow summarize results/sweep --rows model.depth --cols model.activation
   gradflow plan configs/my_sweep.json --set sweep.seeds=5
+  gradflow submit configs/dying_relu_lr.json --out /shared/me/dying --array-size 5 --time 1:00:00
 )";
 
 void setup_logging(const gradflow::cli::Verbosity& v) {
@@ -29,9 +30,9 @@ void setup_logging(const gradflow::cli::Verbosity& v) {
   spdlog::set_default_logger(logger);
 }
 
-void add_run_options(CLI::App* cmd, gradflow::cli::RunOptions& o) {
-  cmd->add_option("config", o.config, "Experiment config (JSON)")->required();
-  cmd->add_option("--set", o.overrides,
+void add_run_options(CLI::App* cmd, std::string& config, std::vector<std::string>& overrides) {
+  cmd->add_option("config", config, "Experiment config (JSON)")->required();
+  cmd->add_option("--set", overrides,
                   "Override a config key: --set model.depth=50 (repeatable; value is JSON, "
                   "or a plain string)")
       ->type_name("KEY=VALUE");
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
   RunOptions run_options;
   CLI::App* run = app.add_subcommand("run", "Train the run a config describes and write its "
                                             "results folder");
-  add_run_options(run, run_options);
+  add_run_options(run, run_options.config, run_options.overrides);
   run->add_option("-o,--out", run_options.out, "Results folder (default: results/runs/<name>)");
   run->add_option("-j,--jobs", run_options.jobs,
                   "Sweeps: runs trained in parallel, each on one thread (default: all cores)");
@@ -66,12 +67,12 @@ int main(int argc, char** argv) {
   RunOptions validate_options;
   CLI::App* validate =
       app.add_subcommand("validate", "Check a config (and its data files) without running it");
-  add_run_options(validate, validate_options);
+  add_run_options(validate, validate_options.config, validate_options.overrides);
 
   RunOptions plan_options;
   CLI::App* plan = app.add_subcommand(
       "plan", "List the runs a config's sweep expands to (ids, swept values, work); writes nothing");
-  add_run_options(plan, plan_options);
+  add_run_options(plan, plan_options.config, plan_options.overrides);
 
   MergeOptions merge_options;
   CLI::App* merge = app.add_subcommand(
@@ -79,6 +80,32 @@ int main(int argc, char** argv) {
   merge->add_option("shards", merge_options.shards, "Shard folders")->required();
   merge->add_option("-o,--out", merge_options.out, "Merged folder (may be one of the shards)")
       ->required();
+
+  SubmitOptions submit_options;
+  CLI::App* submit = app.add_subcommand(
+      "submit", "Run a sweep on Slurm: a job array (task i trains shard i) and a dependent job "
+                "that merges the shards into --out");
+  add_run_options(submit, submit_options.config, submit_options.overrides);
+  submit->add_option("-o,--out", submit_options.out,
+                     "Results folder on storage the compute nodes share (shards, logs and the "
+                     "sbatch scripts go inside)")
+      ->required();
+  submit->add_option("--array-size", submit_options.array_size,
+                     "Tasks (shards) in the job array (default: one per run; at most one per run)")
+      ->check(CLI::PositiveNumber);
+  submit->add_option("--partition", submit_options.partition, "Slurm partition");
+  submit->add_option("--time", submit_options.time, "Time limit per task (e.g. 30, 2:00:00, 1-12)");
+  submit->add_option("--cpus-per-task", submit_options.cpus_per_task,
+                     "CPUs per task; its runs train in parallel, one per CPU (default 1)")
+      ->check(CLI::PositiveNumber);
+  submit->add_option("--setup", submit_options.setup,
+                     "A shell line each job runs first, e.g. \"module load gcc/12\" (repeatable)")
+      ->type_name("LINE")
+      ->allow_extra_args(false);  // one line per --setup: the config after it stays positional
+  submit->add_flag("--dry-run", submit_options.dry_run,
+                   "Print the sbatch scripts; write and submit nothing");
+  submit->add_flag("--wait", submit_options.wait,
+                   "Wait until the merge job ends; exit 3 when runs are missing, like merge");
 
   CompareCommandOptions compare_options;
   CLI::App* compare =
@@ -118,6 +145,7 @@ int main(int argc, char** argv) {
     if (*validate) return validate_command(validate_options, verbosity);
     if (*plan) return plan_command(plan_options, verbosity);
     if (*merge) return merge_command(merge_options, verbosity);
+    if (*submit) return submit_command(submit_options, verbosity);
     if (*compare) return compare_command(compare_options, verbosity);
     if (*summarize) return summarize_command(summarize_options, verbosity);
   } catch (const gradflow::InputError& e) {

@@ -99,9 +99,12 @@ std::string summary_text(const RunSummary& s) {
          short_number(s.final_accuracy) + " (probe: loss " + short_number(s.final_probe_loss) +
          ", accuracy " + short_number(s.final_probe_accuracy) + ")\n";
   out += "log10 grad_w_norm first/last layer: " + short_number(s.grad_ratio_log10_init) +
-         " at init, " + short_number(s.grad_ratio_log10_final) + " at the end\n";
+         " at init (theory " + short_number(s.theory_grad_ratio_log10) + "), " +
+         short_number(s.grad_ratio_log10_final) + " at the end\n";
   out += "log10 delta_norm first/last layer:  " + short_number(s.delta_ratio_log10_init) +
-         " at init, " + short_number(s.delta_ratio_log10_final) + " at the end\n";
+         " at init (theory " + short_number(s.theory_delta_ratio_log10) + "), " +
+         short_number(s.delta_ratio_log10_final) + " at the end\n";
+  for (const std::string& caveat : s.theory_caveats) out += "  theory caveat: " + caveat + "\n";
   out += "largest dead fraction of a layer:   " + short_number(s.max_dead_fraction_init) +
          " at init, " + short_number(s.max_dead_fraction_final) + " at the end\n";
   return out;
