@@ -30,6 +30,17 @@ def slope(x, y):
     return float(np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)[0])
 
 
+def check_theory(tag, r):
+    """Measured delta ratio at init against the mean-field prediction gradflow writes beside it
+    (runs.csv theory_delta_ratio_log10), when that column is there."""
+    if "theory_delta_ratio_log10" not in r.columns:
+        return
+    gap = (r["delta_ratio_log10_init"] - r["theory_delta_ratio_log10"]).abs()
+    worst = r.loc[gap.idxmax(), "label"]
+    check(tag, gap.max() < 1, f"delta ratio within 1 decade of the mean-field prediction in every "
+          f"run: largest gap {gap.max():.3g} ({worst})")
+
+
 def check_vanishing(name, runs, layers):
     for seed, r in runs.groupby("seed"):
         tag = f"{name} seed {seed}"
@@ -53,6 +64,7 @@ def check_vanishing(name, runs, layers):
         learns = relu[relu["model.depth"] <= 20]["final_loss"].to_numpy()
         check(tag, np.all(learns < 0.6),
               f"relu/He at depth <= 20 learns: final loss {fmt(learns)} < 0.6")
+        check_theory(tag, r)
 
 
 def check_dying(name, runs, layers):
@@ -137,6 +149,7 @@ def check_initialization(name, runs, layers):
         tag = f"{name} seed {seed}"
         by = {s: g.sort_values("model.depth") for s, g in r.groupby("scheme")}
         deep = r["model.depth"].max()
+        check_theory(tag, r)
         for s in decaying:
             g = by[s]
             d = g["delta_ratio_log10_init"].to_numpy()
