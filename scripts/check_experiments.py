@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Asserts the expected finding of each reference experiment (experiments/*/README.md) on its
+results: ROOT/<experiment>/runs.csv (and layers.csv). Every check holds for each seed on its own,
+so it runs on the CI version (first seed) and on the full study alike. Needs Debian's pandas:
+run it with /usr/bin/python3.
+
+usage: check_experiments.py ROOT [EXPERIMENT ...]
+"""
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+LN4 = math.log(4)  # cross-entropy of a constant guess over the 4 classes: "learned nothing"
+results = []  # (passed, experiment, text)
+
+
+def check(name, passed, text):
+    results.append((bool(passed), name, text))
+    print(f"{'ok  ' if passed else 'FAIL'} {name}: {text}")
+
+
+def fmt(values):
+    return "[" + ", ".join(f"{v:.3g}" for v in values) + "]"
+
+
+def slope(x, y):
+    return float(np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)[0])
+
+
+def check_theory(tag, r):
+    """Measured delta ratio at init against the mean-field prediction gradflow writes beside it
+    (runs.csv theory_delta_ratio_log10), when that column is there."""
+    if "theory_delta_ratio_log10" not in r.columns:
+        return
+    gap = (r["delta_ratio_log10_init"] - r["theory_delta_ratio_log10"]).abs()
+    worst = r.loc[gap.idxmax(), "label"]
+    check(tag, gap.max() < 1, f"delta ratio within 1 decade of the mean-field prediction in every "
+          f"run: largest gap {gap.max():.3g} ({worst})")
+
+
+def check_vanishing(name, runs, layers):
+    for seed, r in runs.groupby("seed"):
+        tag = f"{name} seed {seed}"
+        by = {act: g.sort_values("model.depth") for act, g in r.groupby("model.activation")}
+        sig, relu, tanh = by["sigmoid"], by["relu"], by["tanh"]
+        ratio = sig["grad_ratio_log10_init"].to_numpy()
+        depths = sig["model.depth"].to_numpy()
+        # sigmoid' <= 1/4 and Xavier keeps Var W * fan ~ 1: about log10(1/4) = -0.6 per layer.
+        s = slope(depths, ratio)
+        check(tag, np.all(np.diff(ratio) < 0) and ratio[-1] < -12 and -0.75 < s < -0.45,
+              f"sigmoid/Xavier log10 grad ratio falls with depth {fmt(depths)}: {fmt(ratio)}, "
+              f"slope {s:.3f} decades/layer (expected -0.75..-0.45), deepest < -12")
+        for label, g in (("relu/He", relu), ("tanh/Xavier", tanh)):
+            for col in ("grad_ratio_log10_init", "delta_ratio_log10_init"):
+                v = g[col].to_numpy()
+                check(tag, np.all(np.abs(v) < 1),
+                      f"{label} {col} within 1 decade at every depth: {fmt(v)}")
+        stuck = sig[sig["model.depth"] >= 5]["final_loss"].to_numpy()
+        check(tag, np.all(stuck > LN4 - 0.1),
+              f"sigmoid at depth >= 5 learns nothing: final loss {fmt(stuck)} > ln4 - 0.1")
+        learns = relu[relu["model.depth"] <= 20]["final_loss"].to_numpy()
+        check(tag, np.all(learns < 0.6),
+              f"relu/He at depth <= 20 learns: final loss {fmt(learns)} < 0.6")
+        check_theory(tag, r)
+
+
+def check_dying(name, runs, layers):
+    for seed, r in runs.groupby("seed"):
+        tag = f"{name} seed {seed}"
+
+        def cell(act, bias, lr):
+            sel = r[(r["model.activation"] == act) & (r["model.bias_init"] == bias) &
+                    np.isclose(r["train.lr"], lr)]
+            assert len(sel) == 1, f"{tag}: expected one run for {act} bias {bias} lr {lr}"
+            return sel.iloc[0]
+
+        hi, lo = cell("relu", 0.0, 0.1), cell("relu", 0.0, 0.001)
+        leaky_hi = cell("leaky_relu", 0.0, 0.1)
+        check(tag, hi["units_died_fraction"] > 0.5 and leaky_hi["max_dead_fraction_final"] == 0,
+              f"lr 0.1: relu loses {hi['units_died_fraction']:.3g} of a layer's units (> 0.5), "
+              f"leaky_relu ends with {leaky_hi['max_dead_fraction_final']:.3g} dead (= 0)")
+        check(tag, lo["units_died_fraction"] < 0.25 and lo["final_loss"] < 0.3 < LN4 - 0.1 <
+              hi["final_loss"],
+              f"lower lr fixes relu: lr 0.001 loses {lo['units_died_fraction']:.3g} (< 0.25) and "
+              f"ends at loss {lo['final_loss']:.3g} (< 0.3); lr 0.1 ends at "
+              f"{hi['final_loss']:.3g} (> ln4 - 0.1)")
+        died = [cell("relu", 0.0, lr)["units_died_fraction"] for lr in (0.001, 0.01, 0.1)]
+        check(tag, died[0] < died[1] < died[2],
+              f"relu units died grows with lr 0.001, 0.01, 0.1: {fmt(died)}")
+        born = r[(r["model.bias_init"] == -2.0)]
+        relu_b, leaky_b = born[born["model.activation"] == "relu"], born[born["model.activation"]
+                                                                           == "leaky_relu"]
+        check(tag, np.all(relu_b["max_dead_fraction_init"] == 1) and
+              np.all(relu_b["final_loss"] > LN4 - 0.1),
+              f"bias -2 kills a whole relu layer at birth (max dead at init "
+              f"{fmt(relu_b['max_dead_fraction_init'])}) and relu never learns (final loss "
+              f"{fmt(relu_b['final_loss'])})")
+        best = leaky_b["final_probe_accuracy"].max()
+        check(tag, np.all(leaky_b["max_dead_fraction_final"] == 0) and best > 0.6,
+              f"bias -2 with leaky_relu: no unit dead ({fmt(leaky_b['max_dead_fraction_final'])}),"
+              f" best probe accuracy over lr {best:.3g} (> 0.6; chance 0.25)")
+
+
+def check_exploding(name, runs, layers):
+    depth = int(layers.loc[layers["kind"] != "output", "layer"].max())  # hidden layers
+    for seed, r in runs.groupby("seed"):
+        tag = f"{name} seed {seed}"
+        free, clip = r[r["train.clip_norm"] == 0], r[r["train.clip_norm"] > 0]
+        base = free[free["model.init_gain"] == 1]["grad_norm_init"].iloc[0]
+        for gain, g in free.groupby("model.init_gain"):
+            if gain == 1:
+                continue
+            # Each of the depth + 1 layers scales the gradient by about the gain.
+            growth = math.log10(g["grad_norm_init"].iloc[0] / base)
+            expected = (depth + 1) * math.log10(gain)
+            check(tag, abs(growth / expected - 1) < 0.25,
+                  f"gain {gain}: gradient norm at init {growth:.3g} decades above gain 1 "
+                  f"(expected (depth+1) log10 gain = {expected:.3g}, within 25%)")
+        big = free[free["model.init_gain"] >= 1.5]
+        failed = big["diverged_step"].notna() | (big["final_probe_accuracy"] < 0.3)
+        check(tag, failed.all() and (big["diverged_step"].dropna() <= 10).all(),
+              f"unclipped, gain >= 1.5: every run diverged (steps "
+              f"{fmt(big['diverged_step'].dropna())}) or ended at chance accuracy")
+        g1 = free[free["model.init_gain"] == 1].set_index("train.lr")
+        check(tag, g1.loc[[0.01, 0.1], "diverged_step"].isna().all() and
+              pd.notna(g1.loc[1.0, "diverged_step"]),
+              f"unclipped, gain 1: lr 0.01 and 0.1 train, lr 1 diverges at step "
+              f"{g1.loc[1.0, 'diverged_step']:.0f}")
+        check(tag, (clip["status"] == "completed").all() and np.isfinite(clip["final_loss"]).all(),
+              f"clipped at norm 1: all {len(clip)} runs completed with a finite loss")
+        rescued = clip[(clip["model.init_gain"] == 1.5) & np.isclose(clip["train.lr"], 0.1)]
+        acc = rescued["final_probe_accuracy"].iloc[0]
+        check(tag, acc > 0.6, f"clipping rescues gain 1.5, lr 0.1: probe accuracy {acc:.3g} > 0.6")
+
+
+def check_initialization(name, runs, layers):
+    runs = runs.assign(scheme=runs["model.activation"] + "/" + runs["model.init"] + "/" +
+                       runs["model.init_gain"].round(2).astype(str))
+    last = layers[(layers["step"] == 0) & (layers["kind"] != "output")]
+    last = last[last["layer"] == last.groupby("run_id")["layer"].transform("max")]
+    runs = runs.merge(last[["run_id", "act_std"]].rename(columns={"act_std": "last_act_std"}),
+                      on="run_id")
+    decaying = ["relu/xavier_normal/1.0", "relu/orthogonal/1.0"]
+    flat = ["relu/he_normal/1.0", "relu/orthogonal/1.41", "selu/lecun_normal/1.0"]
+    for seed, r in runs.groupby("seed"):
+        tag = f"{name} seed {seed}"
+        by = {s: g.sort_values("model.depth") for s, g in r.groupby("scheme")}
+        deep = r["model.depth"].max()
+        check_theory(tag, r)
+        for s in decaying:
+            g = by[s]
+            d = g["delta_ratio_log10_init"].to_numpy()
+            k = slope(g["model.depth"], d)
+            # relu halves the second moment per layer unless Var W = 2 / fan_in: log10(1/sqrt 2).
+            check(tag, -0.18 < k < -0.12 and d[-1] < -4.5,
+                  f"{s}: log10 delta ratio {fmt(d)} falls {k:.3f} decades/layer (expected "
+                  f"log10(1/sqrt 2) = -0.151, within -0.18..-0.12), < -4.5 at depth {deep}")
+            a = g["last_act_std"].iloc[-1]
+            check(tag, a < 1e-4, f"{s}: last hidden layer's activation std {a:.3g} at depth "
+                  f"{deep} (< 1e-4)")
+            loss = g[g["model.depth"] >= 20]["final_loss"].to_numpy()
+            check(tag, np.all(loss > LN4 - 0.2),
+                  f"{s}: at depth >= 20 learns nothing: final loss {fmt(loss)} > ln4 - 0.2")
+        for s in flat:
+            g = by[s]
+            d = g["delta_ratio_log10_init"].to_numpy()
+            a = g["last_act_std"].iloc[-1]
+            loss = g["final_loss"].to_numpy()
+            check(tag, np.all(np.abs(d) < 1) and 0.1 < a < 10 and np.all(loss < 0.6),
+                  f"{s}: log10 delta ratio {fmt(d)} within 1 decade, last activation std {a:.3g} "
+                  f"at depth {deep} (0.1..10), final loss {fmt(loss)} < 0.6")
+
+
+EXPERIMENTS = {
+    "a_vanishing": check_vanishing,
+    "b_dying_relu": check_dying,
+    "c_exploding": check_exploding,
+    "d_initialization": check_initialization,
+}
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    root = Path(argv[1])
+    names = argv[2:] or list(EXPERIMENTS)
+    for name in names:
+        if name not in EXPERIMENTS:
+            print(f"unknown experiment {name}; known: {', '.join(EXPERIMENTS)}", file=sys.stderr)
+            return 2
+        runs_csv, layers_csv = root / name / "runs.csv", root / name / "layers.csv"
+        for f in (runs_csv, layers_csv):
+            if not f.is_file():
+                print(f"{f}: missing (run experiments/{name}/sweep.json into {root / name})",
+                      file=sys.stderr)
+                return 2
+        runs = pd.read_csv(runs_csv)
+        if "seed" not in runs.columns:  # a sweep with one seed still has the seed axis here
+            runs["seed"] = 0
+        EXPERIMENTS[name](name, runs, pd.read_csv(layers_csv))
+    failed = sum(1 for ok, _, _ in results if not ok)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

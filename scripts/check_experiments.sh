@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# CI check of the reference experiments in experiments/: runs the small version of each (its
+# sweep.json with one seed: --set sweep.seeds=1), asserts each expected finding on the fresh
+# results (check_experiments.py), then executes every analysis notebook headless on them
+# (execute_notebooks.sh). Used by ctest (test "experiments").
+# usage: check_experiments.sh GRADFLOW_BINARY WORK_DIR
+set -euo pipefail
+gradflow="$1"
+work="$2"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+experiments=(a_vanishing b_dying_relu c_exploding d_initialization)
+mkdir -p "$work"
+for name in "${experiments[@]}"; do
+  rm -rf "${work:?}/$name"
+  "$gradflow" run "$root/experiments/$name/sweep.json" --set sweep.seeds=1 --out "$work/$name" \
+    --jobs 2 -q
+done
+status=0
+/usr/bin/python3 "$root/scripts/check_experiments.py" "$work" "${experiments[@]}" || status=1
+rm -rf "${work:?}/notebooks"
+bash "$root/scripts/execute_notebooks.sh" "$work" "$work/notebooks" "${experiments[@]}" || status=1
+exit $status
