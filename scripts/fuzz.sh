@@ -49,7 +49,8 @@ done
 cp fuzz/regressions/* "$seeds/" 2>/dev/null || true
 
 # -max_len: configs are ~1 KB; 64 KiB leaves room for large sweeps without slowing every run.
-# -timeout: one input taking 25 s is a hang (the largest legal sweep, 10^5 runs, takes a few).
+# -timeout: one input taking 25 s is a hang (sweeps are capped at 300 runs here, see
+#   fuzz/front_end.hpp: a few seconds under the sanitizers).
 # -rss_limit_mb: the 16 MiB JSON limit keeps a legal input far below this.
 log=build-fuzz/fuzz.log
 status=0

@@ -1,6 +1,7 @@
 // Replays every input in fuzz/regressions/ (inputs that once crashed, hung or tripped a
 // sanitizer in fuzz/config_fuzzer.cpp, minimized) through the same front end the fuzzer runs,
 // so a fixed bug stays fixed; and checks that the fuzzer's seeds pass it cleanly.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
