@@ -10,6 +10,7 @@
 #include "support.hpp"
 
 using namespace gradflow;
+using namespace std::string_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -52,10 +53,10 @@ TEST_CASE("every shipped config passes the fuzzer's front end, with and without 
     const std::string text = test::read_text(config.string());
     INFO(config.string());
     CHECK(fuzz::run_front_end(text, config.string()) == "");
-    CHECK(fuzz::run_front_end(text + std::string("\0model.depth=3\0sweep.seeds=2", 29),
+    CHECK(fuzz::run_front_end(text + "\0model.depth=3\0sweep.seeds=2"s,
                               config.string()) == "");
     // A broken override is refused by name.
-    CHECK_THAT(fuzz::run_front_end(text + std::string("\0model.depth=-1", 15), config.string()),
+    CHECK_THAT(fuzz::run_front_end(text + "\0model.depth=-1"s, config.string()),
                Catch::Matchers::Contains("/model/depth: expected an integer >= 1, got -1"));
   }
 }
