@@ -8,6 +8,7 @@
 #include "atomic_file.hpp"
 #include "errors.hpp"
 #include "params_io.hpp"
+#include "plan.hpp"
 #include "train.hpp"
 #include "writers.hpp"
 
@@ -90,24 +91,53 @@ std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout) {
   const std::size_t params = layout.parameter_count;
   // Scalars in the run's precision plus the double copies made at init (and when saving).
   return scalar * ((2 + optimizer_copies) * params + batch_activations + probe_buffers) +
-         8 * params;
+         8 * params + estimated_data_bytes(config, layout);
 }
+
+std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout) {
+  // Held at once: the generated examples, their train/probe split, and training's copy
+  // (inputs plus targets or one-hot labels), in double. Sizes are validated <= 10^9 and
+  // 65536, so this cannot overflow.
+  const std::size_t examples = std::size_t(config.data.train_size + config.data.probe_size);
+  return 3 * 8 * examples * std::size_t(layout.inputs + layout.outputs);
+}
+
+namespace {
+
+// Refuses a run whose estimated memory exceeds 80% of this machine's, naming the estimate and
+// the keys to change; the data's share decides whether /data or /model is to blame.
+void check_memory(const Config& config, const MlpLayout& layout) {
+  const std::size_t need = estimated_run_bytes(config, layout);
+  const std::size_t have = physical_memory_bytes();
+  if (!have || need <= have / 10 * 8) return;
+  const std::size_t data = estimated_data_bytes(config, layout);
+  const bool data_heavy = data > need / 2;
+  throw InputError(config.source, data_heavy ? "/data" : "/model",
+                   "this run needs about " + gib(need) + " of memory (" +
+                       std::to_string(layout.parameter_count) + " parameters, " + gib(data) +
+                       " of data) but the machine has " + gib(have) + "; reduce " +
+                       (data_heavy ? "data.train_size, data.probe_size or data.dim"
+                                   : "model.depth or model.width"));
+}
+
+}  // namespace
 
 PreparedRun prepare_run(const Config& config) {
   PreparedRun run;
   run.config = config;
+  // Synthetic data's shape follows from the config: check memory before generating anything
+  // (10^9 examples of dimension 65536 would not fit). A csv file is bounded by its loader's
+  // limits, and decides the shape itself.
+  if (config.data.kind != DataKind::csv) {
+    const NetworkShape shape = network_shape(config);
+    std::vector<long> widths;
+    for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
+    check_memory(config, make_layout(shape.inputs, widths, shape.outputs));
+  }
   const std::uint64_t data_seed = config.data.seed.value_or(config.seed);
   run.data = make_dataset(config.data, data_seed, config.source);
   run.layout = layout_for(config, run.data);
-
-  const std::size_t need = estimated_run_bytes(config, run.layout);
-  const std::size_t have = physical_memory_bytes();
-  if (have && need > have / 10 * 8)
-    throw InputError(config.source, "/model",
-                     "this network needs about " + gib(need) + " (" +
-                         std::to_string(run.layout.parameter_count) +
-                         " parameters) but the machine has " + gib(have) +
-                         "; reduce model.depth or model.width");
+  check_memory(config, run.layout);
 
   if (config.model.init_from.empty()) {
     run.start = initial_parameters(config, run.layout);
@@ -136,12 +166,20 @@ RunOutcome execute_run(const PreparedRun& run, const std::string& out_dir,
   outcome.lifecycle = result.lifecycle;
   if (result.interrupted) return outcome;  // temp files are removed with `files`
 
-  files.commit();
-  std::string lifecycle = csv_header(kLifecycleColumns);
-  for (const LifecycleRecord& r : result.lifecycle) append_lifecycle_row(lifecycle, "", r);
-  write_file_atomic(out_dir + "/lifecycle.csv", lifecycle);
-  write_file_atomic(out_dir + "/config.json", config_with_provenance(run.config).dump(2) + "\n");
-  write_file_atomic(out_dir + "/summary.json", summary_to_json(result.summary).dump(2) + "\n");
+  try {
+    files.commit();
+    std::string lifecycle = csv_header(kLifecycleColumns);
+    for (const LifecycleRecord& r : result.lifecycle) append_lifecycle_row(lifecycle, "", r);
+    write_file_atomic(out_dir + "/lifecycle.csv", lifecycle);
+    write_file_atomic(out_dir + "/config.json", config_with_provenance(run.config).dump(2) + "\n");
+    write_file_atomic(out_dir + "/summary.json", summary_to_json(result.summary).dump(2) + "\n");
+  } catch (const InputError&) {
+    // A write failed (a full disk): leave no CSVs that could pass for results, as an
+    // interrupted run does; the caller reports the error.
+    for (const char* name : {"layers.csv", "steps.csv", "lifecycle.csv", "config.json"})
+      std::filesystem::remove(out_dir + "/" + name, ec);
+    throw;
+  }
   outcome.init_layers = std::move(files.init_layers);
   outcome.final_layers = std::move(files.final_layers);
   return outcome;

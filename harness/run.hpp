@@ -22,11 +22,14 @@ struct PreparedRun {
 };
 
 // Builds the data set and the initial parameters (drawn, or loaded from model.init_from) and
-// refuses a network whose memory would not fit this machine. Throws InputError; writes nothing.
+// refuses a run whose memory would not fit this machine (before generating synthetic data).
+// Throws InputError; writes nothing.
 PreparedRun prepare_run(const Config& config);
 
-// Bytes a run needs: parameters, gradients, optimizer state, batch and probe activations.
+// Bytes a run needs: parameters, gradients, optimizer state, batch and probe activations, and
+// its data set (estimated_data_bytes).
 std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout);
+std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout);
 
 // Called after every step; return false to stop (the run then leaves no summary.json).
 using ProgressFn = std::function<bool(long step, long steps, double loss)>;

@@ -112,7 +112,12 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
       // Keep the tables current without rewriting them after every short run.
       const auto now = std::chrono::steady_clock::now();
       if (now - last_tables > std::chrono::seconds(2)) {
-        write_sweep_tables(out_dir, manifest, shard_manifest_runs);
+        // Not fatal here (an exception would escape the thread): the final write below
+        // reports a full disk or a lost folder to the caller.
+        try {
+          write_sweep_tables(out_dir, manifest, shard_manifest_runs);
+        } catch (const std::exception&) {
+        }
         last_tables = now;
       }
     }

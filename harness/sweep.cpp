@@ -186,8 +186,9 @@ std::vector<Axis> read_axes(const JsonAt& sweep, const Json& base_doc, std::uint
   return grid;
 }
 
-// The product of the axis sizes, refused over kMaxSweepRuns without overflowing on the way.
-std::size_t count_runs(const std::vector<Axis>& axes, const std::string& source) {
+// The product of the axis sizes, refused over `max_runs` without overflowing on the way.
+std::size_t count_runs(const std::vector<Axis>& axes, const std::string& source,
+                       std::size_t max_runs) {
   std::uint64_t count = 1;
   bool overflow = false;
   std::string sizes;
@@ -196,11 +197,11 @@ std::size_t count_runs(const std::vector<Axis>& axes, const std::string& source)
     count *= a.size;
     sizes += (sizes.empty() ? "" : " x ") + std::to_string(a.size);
   }
-  if (overflow || count > kMaxSweepRuns) {
+  if (overflow || count > max_runs) {
     const std::string n = overflow ? "more than 2^64" : std::to_string(count);
     throw InputError(source, "/sweep",
                      "expands to " + n + " runs (" + sizes + "), more than the limit of " +
-                         std::to_string(kMaxSweepRuns) +
+                         std::to_string(max_runs) +
                          "; shorten the lists or split the sweep into several configs");
   }
   return static_cast<std::size_t>(count);
@@ -297,7 +298,7 @@ std::string run_id(const Config& config) {
   return text;
 }
 
-SweepPlan expand_sweep(const Json& doc, const std::string& source) {
+SweepPlan expand_sweep(const Json& doc, const std::string& source, std::size_t max_runs) {
   // The base must be valid on its own: it fixes the name, the seed and every key not swept.
   const Config base = parse_config(doc, source);
   SweepPlan plan;
@@ -313,7 +314,7 @@ SweepPlan expand_sweep(const Json& doc, const std::string& source) {
   Json base_doc = doc;
   base_doc.erase("sweep");
   const std::vector<Axis> axes = read_axes({&base.sweep, source, "/sweep"}, base_doc, base.seed);
-  const std::size_t count = count_runs(axes, source);
+  const std::size_t count = count_runs(axes, source, max_runs);
 
   for (const Axis& axis : axes) {
     if (axis.is_seeds) plan.swept_keys.push_back("seed");

@@ -37,8 +37,10 @@ inline constexpr std::size_t kMaxSweepRuns = 100000;
 // Expands `doc` (a whole config, --set overrides already applied) read from `source`.
 // Every key must be a valid dotted config path and every value valid for its key; errors name
 // the sweep entry ("/sweep/model.depth/2") and what was expected. Duplicate run ids (two grid
-// points that resolve to the same config) are an error too.
-SweepPlan expand_sweep(const Json& doc, const std::string& source);
+// points that resolve to the same config) are an error too. `max_runs` is lowered only by the
+// fuzzer, whose sanitized build would spend minutes on a legal 10^5-run expansion.
+SweepPlan expand_sweep(const Json& doc, const std::string& source,
+                       std::size_t max_runs = kMaxSweepRuns);
 
 // 12 hex digits of a 64-bit FNV-1a hash of the resolved config (to_json without `name`,
 // `sweep` and provenance): same settings -> same id, on every machine.

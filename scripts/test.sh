@@ -11,3 +11,15 @@ bash scripts/setup.sh python3-numpy slurmctld slurmd slurm-client munge chromium
   python3-pil python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
+
+# Robustness (issue 6): fuzz the config front end for 60 s (clang + libFuzzer, installed by
+# fuzz.sh if missing; ~3 min of CPU with its build). GRADFLOW_FUZZ_SECONDS=0 skips it.
+# The suite under ASan + UBSan costs a second full build (~12 min of CPU for the library alone
+# on this machine), so it runs only with GRADFLOW_SANITIZE_SUITE=1 (or bash scripts/sanitize.sh).
+cd ..
+if [ "${GRADFLOW_FUZZ_SECONDS:-60}" != 0 ]; then
+  bash scripts/fuzz.sh "${GRADFLOW_FUZZ_SECONDS:-60}"
+fi
+if [ "${GRADFLOW_SANITIZE_SUITE:-0}" != 0 ]; then
+  bash scripts/sanitize.sh
+fi

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "atomic_file.hpp"
 #include "commands.hpp"
 #include "config.hpp"
+#include "dir_lock.hpp"
 #include "errors.hpp"
 #include "progress.hpp"
 #include "run.hpp"
@@ -43,6 +45,9 @@ void parse_shard(const std::string& text, SweepOptions& out) {
 int run_single(const RunSpec& spec, const RunOptions& options, const Verbosity& verbosity) {
   const PreparedRun run = prepare_run(spec.config);
   const std::string out = options.out.empty() ? default_out_dir(spec.config.name) : options.out;
+  // As for sweeps: a second gradflow writing this folder is refused, never interleaved.
+  ensure_writable_dir(out);
+  const DirLock lock(out);
   spdlog::info("{}: {} hidden layers, {} parameters, {} steps -> {}", spec.config.name,
                spec.config.model.depth, run.layout.parameter_count, spec.config.train.steps, out);
   install_interrupt_handlers();
