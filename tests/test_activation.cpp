@@ -159,7 +159,9 @@ TEMPLATE_TEST_CASE("array kernel equals the scalar reference", "[activation]", f
   // Two measures. "Scaled": |error| / max(1, |exact|), i.e. absolute near 0. "Relative":
   // |error| / |exact| wherever exact is a normal number, so saturated tails keep their tiny
   // values (what the vanishing-gradient probes measure); it skips phi' near its zero for silu
-  // (-1.28) and gelu (-0.75), where every formula cancels.
+  // (-1.28) and gelu (-0.75), where every formula cancels (the relative error there grows like
+  // 1/|phi'|; without FMA, e.g. the sanitizer build's -march=x86-64, it reaches ~10 eps at
+  // |phi'| = 0.01, hence the 0.05 window).
   const double eps = std::numeric_limits<T>::epsilon();
   const double tiny = double(std::numeric_limits<T>::min()) * 1e8;
   double scaled_value = 0, scaled_derivative = 0, rel_value = 0, rel_derivative = 0;
@@ -171,7 +173,7 @@ TEMPLATE_TEST_CASE("array kernel equals the scalar reference", "[activation]", f
       scaled_value = std::max(scaled_value, ev / std::max(1.0, std::abs(v)));
       scaled_derivative = std::max(scaled_derivative, ed / std::max(1.0, std::abs(d)));
       if (std::abs(v) > tiny) rel_value = std::max(rel_value, ev / std::abs(v));
-      const bool near_zero_of_derivative = std::abs(x) < 2 && std::abs(d) < 1e-2;
+      const bool near_zero_of_derivative = std::abs(x) < 2 && std::abs(d) < 5e-2;
       if (std::abs(d) > tiny && !near_zero_of_derivative)
         rel_derivative = std::max(rel_derivative, ed / std::abs(d));
     }
