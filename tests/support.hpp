@@ -17,6 +17,10 @@
 
 namespace gradflow::test {
 
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 struct Collected : TrainObserver {
   std::vector<StepRecord> steps;
   std::vector<std::vector<LayerRecord>> layers;  // one entry per logged step

@@ -30,9 +30,7 @@ const std::vector<std::string> kTables = {"runs.csv", "layers.csv", "steps.csv",
 using Result = test::CliResult;
 using test::gradflow_cli;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 // Six runs: depth 2..4 x (relu/He, tanh/Xavier); a fraction of a second in all.
 nlohmann::json small_sweep() {

@@ -19,9 +19,7 @@ using Result = test::CliResult;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 // Five runs (depth 2..6), a fraction of a second in all.
 nlohmann::json five_runs() {
