@@ -116,18 +116,25 @@ void mlp_forward(const Mlp<T>& mlp, Workspace<T>& ws) {
 }
 
 template <class T>
-void mlp_backward(Mlp<T>& mlp, Workspace<T>& ws) {
-  for (long l = mlp.layout.num_layers() - 1; l >= 0; --l) {
+void mlp_backward(Mlp<T>& mlp, Workspace<T>& ws, double* delta_squares) {
+  const long n = mlp.layout.num_layers();
+  if (delta_squares) {
+    const Mat<T>& out = ws.delta.back();
+    delta_squares[n - 1] = squared_norm_wide(out.data(), std::size_t(out.size()));
+  }
+  for (long l = n - 1; l >= 0; --l) {
     const std::size_t i = std::size_t(l);
     const Mat<T>& in = l == 0 ? ws.input : ws.a[i - 1];
     // dW_l = delta_l a_{l-1}^T  (fan_out, fan_in);  db_l = sum over the batch of delta_l
     mlp.dw(l).noalias() = ws.delta[i] * in.transpose();
     mlp.db(l).noalias() = ws.delta[i].rowwise().sum();
-    if (l > 0) {
-      // delta_{l-1} = (W_l^T delta_l) * phi'(z_{l-1})
-      ws.delta[i - 1].noalias() = mlp.w(l).transpose() * ws.delta[i];
-      ws.delta[i - 1].array() *= ws.dphi[i - 1].array();
-    }
+    if (l == 0) break;
+    // delta_{l-1} = (W_l^T delta_l) * phi'(z_{l-1})
+    Mat<T>& prev = ws.delta[i - 1];
+    prev.noalias() = mlp.w(l).transpose() * ws.delta[i];
+    prev.array() *= ws.dphi[i - 1].array();
+    // Measured now, while it is in cache.
+    if (delta_squares) delta_squares[l - 1] = squared_norm_wide(prev.data(), std::size_t(prev.size()));
   }
 }
 
@@ -138,7 +145,7 @@ void mlp_backward(Mlp<T>& mlp, Workspace<T>& ws) {
   template void set_parameters<T>(Mlp<T>&, const Parameters&);                     \
   template Parameters get_parameters<T>(const Mlp<T>&);                            \
   template void mlp_forward<T>(const Mlp<T>&, Workspace<T>&);                      \
-  template void mlp_backward<T>(Mlp<T>&, Workspace<T>&);
+  template void mlp_backward<T>(Mlp<T>&, Workspace<T>&, double*);
 GRADFLOW_INSTANTIATE(float)
 GRADFLOW_INSTANTIATE(double)
 #undef GRADFLOW_INSTANTIATE

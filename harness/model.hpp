@@ -90,8 +90,10 @@ Workspace<T> make_workspace(const MlpLayout& layout, long batch);
 template <class T>
 void mlp_forward(const Mlp<T>& mlp, Workspace<T>& ws);
 
-// Given ws.delta.back() = dL/dlogits, fills ws.delta for every layer and mlp.grads.
+// Given ws.delta.back() = dL/dlogits, fills ws.delta for every layer and mlp.grads. With
+// `delta_squares` (one slot per layer) it also stores squared_norm_wide(ws.delta[l]), computed
+// as delta is formed (a logged step's delta_norm without another pass over it).
 template <class T>
-void mlp_backward(Mlp<T>& mlp, Workspace<T>& ws);
+void mlp_backward(Mlp<T>& mlp, Workspace<T>& ws, double* delta_squares = nullptr);
 
 }  // namespace gradflow

@@ -3,6 +3,7 @@
 // arrangement lr * m_hat / (sqrt(v_hat) + eps), so results can be checked against it.
 #include "optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -11,11 +12,12 @@
 namespace gradflow {
 
 template <class T>
-OptimizerState<T> make_optimizer_state(const TrainConfig& train, std::size_t parameter_count) {
+OptimizerState<T> make_optimizer_state(const TrainConfig& train, const MlpLayout& layout) {
   OptimizerState<T> state;
-  const auto n = Eigen::Index(parameter_count);
+  const auto n = Eigen::Index(layout.parameter_count);
   if (train.optimizer != Optimizer::sgd) state.velocity = Vec<T>::Zero(n);
   if (train.optimizer == Optimizer::adam) state.second = Vec<T>::Zero(n);
+  state.applied = Vec<T>::Zero(Eigen::Index(kNormChunk));
   return state;
 }
 
@@ -37,67 +39,53 @@ double learning_rate(const TrainConfig& train, long step) {
 
 namespace {
 
-// Runs rule(i) (which updates element i and returns the update applied) over [0, n). With
-// `Measure`, *sq receives the sum of squared updates in squared_norm_wide()'s order (a single
-// running sum chains every add on the previous one: it cost more than the update itself).
-template <bool Measure, class T, class Rule>
-void apply(Rule rule, std::size_t n, double* sq) {
-  if constexpr (!Measure) {
+// Runs rule(i) (which updates element i and returns the update applied) over [0, n), and
+// with `applied` stores each update there for measuring. A plain store keeps the loop
+// vectorised; summing squares inside it did not (its 2 x kWideLanes sums spilled).
+template <class T, class Rule>
+void apply(Rule rule, std::size_t n, T* applied) {
+  if (!applied) {
     for (std::size_t i = 0; i < n; ++i) rule(i);
   } else {
-    double s[kWideLanes] = {};
-    std::size_t i = 0;
-    for (; i + kWideLanes <= n; i += kWideLanes) {
-      for (std::size_t j = 0; j < kWideLanes; ++j) {
-        const double u = rule(i + j);
-        s[j] += u * u;
-      }
-    }
-    for (std::size_t j = 0; i < n; ++i, ++j) {
-      const double u = rule(i);
-      s[j] += u * u;
-    }
-    for (std::size_t w = kWideLanes / 2; w > 0; w /= 2)
-      for (std::size_t j = 0; j < w; ++j) s[j] += s[j + w];
-    *sq = s[0];
+    for (std::size_t i = 0; i < n; ++i) applied[i] = rule(i);
   }
 }
 
 // Applies one rule to the segment [0, n) of the flat buffers (pointers already offset).
-template <bool Measure, class T>
+template <class T>
 void update_segment(const TrainConfig& train, T lr, T scale, T* p, const T* g, T* m, T* v,
-                    std::size_t n, const double adam[2], double* sq) {
+                    std::size_t n, const double adam[2], T* applied) {
   switch (train.optimizer) {
     case Optimizer::sgd:
-      apply<Measure, T>([&](std::size_t i) {
+      apply<T>([&](std::size_t i) {
         const T u = lr * scale * g[i];
         p[i] -= u;
         return u;
-      }, n, sq);
+      }, n, applied);
       break;
     case Optimizer::momentum: {
       const T mu = T(train.momentum);
       const bool nesterov = train.nesterov;
-      apply<Measure, T>([&](std::size_t i) {
+      apply<T>([&](std::size_t i) {
         const T gi = scale * g[i];
         m[i] = mu * m[i] + gi;
         const T u = lr * (nesterov ? gi + mu * m[i] : m[i]);
         p[i] -= u;
         return u;
-      }, n, sq);
+      }, n, applied);
       break;
     }
     case Optimizer::adam: {
       const T b1 = T(train.beta1), b2 = T(train.beta2), eps = T(train.eps);
       const T step = T(adam[0]), inv_sqrt_bc2 = T(adam[1]);
-      apply<Measure, T>([&](std::size_t i) {
+      apply<T>([&](std::size_t i) {
         const T gi = scale * g[i];
         m[i] = b1 * m[i] + (T(1) - b1) * gi;
         v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
         const T u = step * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
         p[i] -= u;
         return u;
-      }, n, sq);
+      }, n, applied);
       break;
     }
   }
@@ -107,7 +95,7 @@ void update_segment(const TrainConfig& train, T lr, T scale, T* p, const T* g, T
 
 template <class T>
 void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<T>& mlp,
-                    OptimizerState<T>& state, std::vector<double>* update_norms) {
+                    OptimizerState<T>& state, UpdateNorms* norms) {
   state.t += 1;
   // Adam's bias corrections (Kingma & Ba, sec. 3): m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t),
   // passed as {lr / (1 - b1^t), 1 / sqrt(1 - b2^t)}.
@@ -122,29 +110,38 @@ void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<
   T* v = state.second.size() ? state.second.data() : nullptr;
   auto at = [](T* base, std::size_t offset) { return base ? base + offset : nullptr; };
   const T lr_t = T(lr), scale_t = T(grad_scale);
-  if (!update_norms) {
-    update_segment<false>(train, lr_t, scale_t, p, g, m, v, mlp.params.size(), adam,
-                          nullptr);
+  if (!norms) {
+    update_segment<T>(train, lr_t, scale_t, p, g, m, v, mlp.params.size(), adam, nullptr);
     return;
   }
-  update_norms->assign(mlp.layout.layers.size(), 0.0);
-  for (std::size_t l = 0; l < mlp.layout.layers.size(); ++l) {
+  const std::size_t layers = mlp.layout.layers.size();
+  norms->update.assign(layers, 0.0);
+  norms->weight_after.assign(layers, 0.0);
+  T* applied = state.applied.data();
+  for (std::size_t l = 0; l < layers; ++l) {
     const LayerShape& s = mlp.layout.layers[l];
-    const std::size_t wn = s.b_offset - s.w_offset, bn = std::size_t(s.fan_out);
-    double sq = 0;
-    update_segment<true>(train, lr_t, scale_t, p + s.w_offset, g + s.w_offset,
-                         at(m, s.w_offset), at(v, s.w_offset), wn, adam, &sq);
-    (*update_norms)[l] = std::sqrt(sq);
-    double unused = 0;
-    update_segment<false>(train, lr_t, scale_t, p + s.b_offset, g + s.b_offset,
-                          at(m, s.b_offset), at(v, s.b_offset), bn, adam, &unused);
+    // Chunk by chunk, so each chunk's update and new weights are measured while in cache,
+    // summed exactly as squared_norm_wide() sums the whole layer.
+    double update_sq = 0, weight_sq = 0;
+    for (std::size_t c = s.w_offset; c < s.b_offset; c += kNormChunk) {
+      const std::size_t n = std::min(kNormChunk, s.b_offset - c);
+      update_segment<T>(train, lr_t, scale_t, p + c, g + c, at(m, c), at(v, c), n, adam,
+                        applied);
+      update_sq += squared_norm_chunk(applied, n);
+      weight_sq += squared_norm_chunk(p + c, n);
+    }
+    const std::size_t wn = s.b_offset - s.w_offset;
+    norms->update[l] = std::sqrt(update_sq);  // as before: the update is not kept whole
+    norms->weight_after[l] = norm_given_squared(p + s.w_offset, wn, weight_sq);
+    update_segment<T>(train, lr_t, scale_t, p + s.b_offset, g + s.b_offset, at(m, s.b_offset),
+                      at(v, s.b_offset), std::size_t(s.fan_out), adam, nullptr);
   }
 }
 
 #define GRADFLOW_INSTANTIATE(T)                                                            \
-  template OptimizerState<T> make_optimizer_state<T>(const TrainConfig&, std::size_t);   \
+  template OptimizerState<T> make_optimizer_state<T>(const TrainConfig&, const MlpLayout&); \
   template void optimizer_step<T>(const TrainConfig&, double, double, Mlp<T>&,            \
-                                  OptimizerState<T>&, std::vector<double>*);
+                                  OptimizerState<T>&, UpdateNorms*);
 GRADFLOW_INSTANTIATE(float)
 GRADFLOW_INSTANTIATE(double)
 #undef GRADFLOW_INSTANTIATE

@@ -39,21 +39,48 @@ Moments moments(const Mat<T>& m) {
 
 }  // namespace
 
+StepSquares make_step_squares(long num_layers) {
+  const std::size_t n = std::size_t(num_layers);
+  return {std::vector<double>(n, 0.0), std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
+}
+
 template <class T>
-void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws,
+double gradient_squares(const Mlp<T>& mlp, StepSquares& squares) {
+  double total = 0;
+  for (long l = 0; l < mlp.layout.num_layers(); ++l) {
+    const std::size_t i = std::size_t(l);
+    squares.grad_w[i] = squared_norm_wide(mlp.dw(l).data(), std::size_t(mlp.dw(l).size()));
+    squares.grad_b[i] = squared_norm_wide(mlp.db(l).data(), std::size_t(mlp.db(l).size()));
+    total += squares.grad_w[i] + squares.grad_b[i];
+  }
+  return norm_given_squared(mlp.grads.data(), std::size_t(mlp.grads.size()), total);
+}
+
+template <class T>
+void delta_squares(const Workspace<T>& ws, StepSquares& squares) {
+  for (std::size_t l = 0; l < ws.delta.size(); ++l)
+    squares.delta[l] = squared_norm_wide(ws.delta[l].data(), std::size_t(ws.delta[l].size()));
+}
+
+template <class T>
+void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws, const StepSquares& squares,
+                       const std::vector<double>* weight_norms,
                        std::vector<LayerRecord>& records) {
   const long n = mlp.layout.num_layers();
   GF_ASSERT(long(records.size()) == n);
   const double sqrt_batch = std::sqrt(double(ws.batch()));
+  auto from_squares = [](const auto& m, double sq) {
+    return norm_given_squared(m.data(), std::size_t(m.size()), sq);
+  };
   for (long l = 0; l < n; ++l) {
-    LayerRecord& r = records[std::size_t(l)];
-    // Wide sums: this runs at every logged step (see kWideLanes).
-    r.grad_w_norm = norm_wide(mlp.dw(l));
-    r.weight_norm = norm_wide(mlp.w(l));
-    r.grad_b_norm = norm_wide(mlp.db(l));
+    const std::size_t i = std::size_t(l);
+    LayerRecord& r = records[i];
+    r.grad_w_norm = from_squares(mlp.dw(l), squares.grad_w[i]);
+    r.grad_b_norm = from_squares(mlp.db(l), squares.grad_b[i]);
     // ws.delta holds d(mean loss)/dz = (1/B) d l_i/dz per column, so the RMS over examples of
     // ||d l_i / dz|| is B * sqrt(||delta||^2 / B) = sqrt(B) * ||delta||_F.
-    r.delta_norm = sqrt_batch * norm_wide(ws.delta[std::size_t(l)]);
+    r.delta_norm = sqrt_batch * from_squares(ws.delta[i], squares.delta[i]);
+    r.weight_norm = weight_norms ? (*weight_norms)[i] : norm_wide(mlp.w(l));
     r.bias_norm = norm_wide(mlp.b(l));
   }
 }
@@ -142,7 +169,10 @@ ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, Pro
 }
 
 #define GRADFLOW_INSTANTIATE(T)                                                           \
+  template double gradient_squares<T>(const Mlp<T>&, StepSquares&);                     \
+  template void delta_squares<T>(const Workspace<T>&, StepSquares&);                    \
   template void measure_gradients<T>(const Mlp<T>&, const Workspace<T>&,                \
+                                     const StepSquares&, const std::vector<double>*,     \
                                      std::vector<LayerRecord>&);                        \
   template ProbeSet<T> make_probe_set<T>(const Examples&, long);                              \
   template ProbeOutcome measure_probe<T>(const Mlp<T>&, Task, bool, ProbeSet<T>&,       \

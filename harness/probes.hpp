@@ -13,10 +13,30 @@
 
 namespace gradflow {
 
-// grad_w_norm, grad_b_norm, delta_norm, weight_norm, bias_norm of every layer, from the
-// gradients and deltas of the step just computed. records.size() == number of layers.
+// Per-layer sums of squares from one training step, in squared_norm_wide()'s order.
+// grad_w and grad_b are filled every step (the global gradient norm is their sum, so the
+// per-layer gradient norms of a logged step cost nothing extra); delta on logged steps.
+struct StepSquares {
+  std::vector<double> grad_w, grad_b, delta;
+};
+StepSquares make_step_squares(long num_layers);
+
+// Fills squares.grad_w and squares.grad_b from mlp.grads and returns the global gradient
+// norm, sqrt of their sum (rescaled like norm() at the edges of double's range).
 template <class T>
-void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws,
+double gradient_squares(const Mlp<T>& mlp, StepSquares& squares);
+
+// squares.delta from ws.delta, for a logged step whose backward pass did not measure it.
+template <class T>
+void delta_squares(const Workspace<T>& ws, StepSquares& squares);
+
+// grad_w_norm, grad_b_norm, delta_norm, weight_norm, bias_norm of every layer for the step
+// just computed, from `squares`. weight_norms (if non-null) are the norms the optimizer
+// measured as it wrote the current weights; otherwise they are measured here.
+// records.size() == number of layers.
+template <class T>
+void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws, const StepSquares& squares,
+                       const std::vector<double>* weight_norms,
                        std::vector<LayerRecord>& records);
 
 // The probe set in the run's precision plus per-width scratch buffers, allocated on first use

@@ -70,7 +70,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
   // Everything the loop touches is allocated here, once.
   const long batch_size = tc.batch_size;
   Workspace<T> ws = make_workspace<T>(layout, batch_size);
-  OptimizerState<T> opt = make_optimizer_state<T>(tc, layout.parameter_count);
+  OptimizerState<T> opt = make_optimizer_state<T>(tc, layout);
   ProbeSet<T> probe = make_probe_set<T>(data.probe, data.outputs);
   const Mat<T> train_x = data.train.x.cast<T>();
   Mat<T> train_y;  // MSE targets: regression values, or one-hot labels
@@ -95,9 +95,11 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
   for (long l = 0; l + 1 < num_layers; ++l) hidden_widths.push_back(layout.layers[std::size_t(l)].fan_out);
   UnitStates unit_states = make_unit_states(hidden_widths);
   LifecycleTracker lifecycle = make_lifecycle_tracker(hidden_widths);
-  std::vector<double> update_norms(std::size_t(num_layers), kNaN),
-      prev_weight_norms(std::size_t(num_layers), kNaN);
-  bool have_update_norms = false;
+  StepSquares squares = make_step_squares(num_layers);
+  UpdateNorms update_norms{std::vector<double>(std::size_t(num_layers), kNaN),
+                           std::vector<double>(std::size_t(num_layers), kNaN)};
+  std::vector<double> prev_weight_norms(std::size_t(num_layers), kNaN);
+  bool have_update_norms = false;  // the last update measured itself (and the weights it wrote)
   for (long l = 0; l < num_layers; ++l) {
     layers[std::size_t(l)].layer = int(l + 1);
     layers[std::size_t(l)].fan_in = layout.layers[std::size_t(l)].fan_in;
@@ -127,11 +129,12 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
     const LossValue lv = cross_entropy
                              ? softmax_cross_entropy<T>(ws.z.back(), batch_labels, &ws.delta.back())
                              : mean_squared_error<T>(ws.z.back(), batch_y, &ws.delta.back());
-    mlp_backward(mlp, ws);
-    const double grad_norm = norm(mlp.grads.data(), std::size_t(mlp.grads.size()));
+    const bool log_planned = k % config.log.every == 0 || k == tc.steps;
+    mlp_backward(mlp, ws, log_planned ? squares.delta.data() : nullptr);
+    const double grad_norm = gradient_squares(mlp, squares);
 
     const bool diverged = !std::isfinite(lv.loss) || !std::isfinite(grad_norm);
-    const bool log_now = k % config.log.every == 0 || k == tc.steps || diverged;
+    const bool log_now = log_planned || diverged;
     if (log_now) {
       StepRecord step;
       step.step = k;
@@ -145,10 +148,12 @@ TrainResult train_typed(const Config& config, const Dataset& data, const Paramet
       step.grad_norm = grad_norm;
       step.clipped = tc.clip_norm > 0 && grad_norm > tc.clip_norm;
       for (LayerRecord& r : layers) r.step = k;
-      measure_gradients(mlp, ws, layers);
+      if (!log_planned) delta_squares(ws, squares);
+      measure_gradients(mlp, ws, squares, have_update_norms ? &update_norms.weight_after : nullptr,
+                        layers);
       for (std::size_t l = 0; l < layers.size(); ++l)
         layers[l].update_ratio =
-            have_update_norms ? update_norms[l] / prev_weight_norms[l] : kNaN;
+            have_update_norms ? update_norms.update[l] / prev_weight_norms[l] : kNaN;
       const long probe_every = config.log.probe_every;
       const bool probe_now = probe_every == 0 || k % probe_every == 0 || k == tc.steps ||
                              diverged;

@@ -101,13 +101,14 @@ TEST_CASE("optimizers follow their update formulas", "[train]") {
   tc.nesterov = nesterov;
   Mlp<double> mlp = make_mlp<double>(layout, {Activation::relu, 0});
   for (Eigen::Index i = 0; i < mlp.params.size(); ++i) mlp.params[i] = 0.1 * double(i);
-  OptimizerState<double> state = make_optimizer_state<double>(tc, layout.parameter_count);
+  OptimizerState<double> state = make_optimizer_state<double>(tc, layout);
   // Reference for one coordinate, written from the papers' formulas.
   double p = mlp.params[5], m = 0, v = 0;
   for (int t = 1; t <= 3; ++t) {
     const double g = 0.5 * t - 0.3;
     mlp.grads.setConstant(g);
-    std::vector<double> norms;
+    UpdateNorms norms;
+    const VecD before = mlp.params;
     optimizer_step(tc, tc.lr, 1.0, mlp, state, &norms);
     if (kind == Optimizer::sgd) {
       p -= tc.lr * g;
@@ -122,7 +123,15 @@ TEST_CASE("optimizers follow their update formulas", "[train]") {
     }
     INFO("optimizer " << optimizer_name(kind) << " nesterov " << nesterov << " step " << t);
     REQUIRE_THAT(mlp.params[5], WithinRel(p, 1e-12));
-    REQUIRE(norms.size() == 2);
+    // The norms measured in the update's own pass: of layer 1's weight update and weights.
+    const LayerShape& l1 = layout.layers[0];
+    const auto w1 = [&](const VecD& x) {
+      return x.segment(Eigen::Index(l1.w_offset), Eigen::Index(l1.b_offset - l1.w_offset));
+    };
+    REQUIRE(norms.update.size() == 2);
+    REQUIRE(norms.weight_after.size() == 2);
+    CHECK_THAT(norms.update[0], WithinRel((w1(mlp.params) - w1(before)).norm(), 1e-12));
+    CHECK_THAT(norms.weight_after[0], WithinRel(w1(mlp.params).norm(), 1e-14));
   }
 }
 
@@ -228,4 +237,45 @@ TEST_CASE("log.probe_every skips the probe pass between its steps and changes no
   }
   // Lifecycle only sees the probed steps; the final summary is the same (last step probed).
   CHECK(cheap.result.summary.final_probe_loss == full.result.summary.final_probe_loss);
+}
+
+TEST_CASE("how often a run logs never changes its trajectory", "[train]") {
+  // Measuring an update must not change how it is computed (e.g. by letting the compiler
+  // contract p - lr * g into an FMA on one path only): log.every is an observation setting.
+  for (const Optimizer opt : {Optimizer::sgd, Optimizer::momentum, Optimizer::adam})
+    for (const Precision precision : {Precision::float32, Precision::float64})
+      for (const double clip : {0.0, 0.05}) {
+        Config dense = small_run();
+        dense.precision = precision;
+        dense.train.optimizer = opt;
+        dense.train.nesterov = opt == Optimizer::momentum;
+        dense.train.lr = opt == Optimizer::adam ? 0.01 : 0.1;
+        dense.train.clip_norm = clip;
+        dense.log.every = 1;
+        dense.log.save_params = true;
+        Config sparse = dense;
+        sparse.log.every = 7;
+        const auto a = test::run_in_memory(dense);
+        const auto b = test::run_in_memory(sparse);
+        INFO("optimizer " << int(opt) << ", float" << (precision == Precision::float32 ? 32 : 64)
+                          << ", clip " << clip);
+        REQUIRE(a.records.saved.size() == 2);
+        REQUIRE(b.records.saved.size() == 2);
+        for (std::size_t l = 0; l < a.records.saved[1].w.size(); ++l) {
+          CHECK(a.records.saved[1].w[l] == b.records.saved[1].w[l]);
+          CHECK(a.records.saved[1].b[l] == b.records.saved[1].b[l]);
+        }
+        for (std::size_t i = 0; i < b.records.steps.size(); ++i) {
+          const std::size_t k = std::size_t(b.records.steps[i].step);
+          CHECK(a.records.steps[k].loss == b.records.steps[i].loss);
+          CHECK(a.records.steps[k].grad_norm == b.records.steps[i].grad_norm);
+          for (std::size_t l = 0; l < b.records.layers[i].size(); ++l) {
+            CHECK(a.records.layers[k][l].weight_norm == b.records.layers[i][l].weight_norm);
+            CHECK(a.records.layers[k][l].delta_norm == b.records.layers[i][l].delta_norm);
+            CHECK(a.records.layers[k][l].grad_w_norm == b.records.layers[i][l].grad_w_norm);
+            if (k > 0)
+              CHECK(a.records.layers[k][l].update_ratio == b.records.layers[i][l].update_ratio);
+          }
+        }
+      }
 }
