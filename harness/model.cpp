@@ -62,7 +62,9 @@ Mlp<T> make_mlp(const MlpLayout& layout, const ActivationSpec& activation) {
   mlp.layout = layout;
   mlp.activation = activation;
   mlp.params = Vec<T>::Zero(Eigen::Index(layout.parameter_count));
-  mlp.grads = Vec<T>::Zero(Eigen::Index(layout.parameter_count));
+  // Not zeroed: backward writes every gradient before anything reads one, and untouched
+  // pages cost no memory until then (the caller may still hold a copy of the parameters).
+  mlp.grads = Vec<T>(Eigen::Index(layout.parameter_count));
   return mlp;
 }
 

@@ -149,7 +149,7 @@ PreparedRun prepare_run(const Config& config) {
   return run;
 }
 
-RunOutcome execute_run(const PreparedRun& run, const std::string& out_dir,
+RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
                        const ProgressFn& progress) {
   ensure_writable_dir(out_dir);
   // A previous run in this folder is no longer complete once this one starts.
@@ -159,7 +159,8 @@ RunOutcome execute_run(const PreparedRun& run, const std::string& out_dir,
   std::filesystem::remove_all(out_dir + "/params_final", ec);
 
   RunFiles files(out_dir, progress);
-  const TrainResult result = train(run.config, run.data, run.start, files);
+  // Moved: training drops the double copy of the initial parameters once it has its own.
+  const TrainResult result = train(run.config, run.data, std::move(run.start), files);
   RunOutcome outcome;
   outcome.summary = result.summary;
   outcome.interrupted = result.interrupted;

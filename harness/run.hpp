@@ -44,7 +44,7 @@ struct RunOutcome {
 
 // Writes out_dir/{config.json, steps.csv, layers.csv, lifecycle.csv, params_init/, params_final/,
 // summary.json}, each atomically. An interrupted run leaves no summary.json and no CSVs.
-RunOutcome execute_run(const PreparedRun& run, const std::string& out_dir,
+RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
                        const ProgressFn& progress);
 
 }  // namespace gradflow

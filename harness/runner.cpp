@@ -91,8 +91,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
       std::string failure;
       try {
         remove_stale_temp_files(run_folder(out_dir, spec.id));
-        const PreparedRun prepared = prepare_run(spec.config);
-        result = execute_run(prepared, run_folder(out_dir, spec.id),
+        result = execute_run(prepare_run(spec.config), run_folder(out_dir, spec.id),
                              [&](long, long, double) { return !should_stop(); });
       } catch (const std::exception& e) {
         failure = e.what();

@@ -38,7 +38,7 @@ MlpLayout layout_for(const Config& config, const Dataset& data);
 Parameters initial_parameters(const Config& config, const MlpLayout& layout);
 
 // Trains from `start` (initial_parameters, or loaded from model.init_from).
-TrainResult train(const Config& config, const Dataset& data, const Parameters& start,
+TrainResult train(const Config& config, const Dataset& data, Parameters start,
                   TrainObserver& observer);
 
 }  // namespace gradflow

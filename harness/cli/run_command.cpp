@@ -43,7 +43,7 @@ void parse_shard(const std::string& text, SweepOptions& out) {
 }
 
 int run_single(const RunSpec& spec, const RunOptions& options, const Verbosity& verbosity) {
-  const PreparedRun run = prepare_run(spec.config);
+  PreparedRun run = prepare_run(spec.config);
   const std::string out = options.out.empty() ? default_out_dir(spec.config.name) : options.out;
   // As for sweeps: a second gradflow writing this folder is refused, never interleaved.
   ensure_writable_dir(out);
@@ -54,7 +54,7 @@ int run_single(const RunSpec& spec, const RunOptions& options, const Verbosity& 
   RunOutcome outcome;
   {
     ProgressLine progress(spec.config.name, !verbosity.quiet);
-    outcome = execute_run(run, out, progress.fn());
+    outcome = execute_run(std::move(run), out, progress.fn());
   }
   if (outcome.interrupted) {
     spdlog::warn("interrupted: no results written to {}", out);
