@@ -82,11 +82,16 @@ def check_dying(name, runs, layers):
         check(tag, hi["units_died_fraction"] > 0.5 and leaky_hi["max_dead_fraction_final"] == 0,
               f"lr 0.1: relu loses {hi['units_died_fraction']:.3g} of a layer's units (> 0.5), "
               f"leaky_relu ends with {leaky_hi['max_dead_fraction_final']:.3g} dead (= 0)")
-        check(tag, lo["units_died_fraction"] < 0.25 and lo["final_loss"] < 0.3 < LN4 - 0.1 <
-              hi["final_loss"],
+        # Not "lr 0.1 ends at chance": with 94-98% of its worst layer dead, whether the few units
+        # left still separate the classes is chaotic (one seed ends at loss 1.39, the other at
+        # 0.72 once the arithmetic's last bits changed). What holds is that it ends clearly worse.
+        check(tag, lo["units_died_fraction"] < 0.25 and lo["final_loss"] < 0.3 and
+              hi["final_loss"] > lo["final_loss"] + 0.3 and
+              hi["final_probe_accuracy"] < lo["final_probe_accuracy"],
               f"lower lr fixes relu: lr 0.001 loses {lo['units_died_fraction']:.3g} (< 0.25) and "
-              f"ends at loss {lo['final_loss']:.3g} (< 0.3); lr 0.1 ends at "
-              f"{hi['final_loss']:.3g} (> ln4 - 0.1)")
+              f"ends at loss {lo['final_loss']:.3g} (< 0.3); lr 0.1 ends clearly worse: loss "
+              f"{hi['final_loss']:.3g} (> {lo['final_loss']:.3g} + 0.3), probe accuracy "
+              f"{hi['final_probe_accuracy']:.3g} (< {lo['final_probe_accuracy']:.3g})")
         died = [cell("relu", 0.0, lr)["units_died_fraction"] for lr in (0.001, 0.01, 0.1)]
         check(tag, died[0] < died[1] < died[2],
               f"relu units died grows with lr 0.001, 0.01, 0.1: {fmt(died)}")
@@ -171,7 +176,8 @@ def check_initialization(name, runs, layers):
             loss = g["final_loss"].to_numpy()
             # "Trains" means clearly below chance (ln 4 = 1.39, where the collapsed inits sit),
             # not a fixed quality: a depth-40 relu net's 300 steps follow a different path when the
-            # last bits of its arithmetic change (e.g. a build without FMA ends at 0.71, not 0.24).
+            # last bits of its arithmetic change (e.g. He at depth 40 ended at 0.47 / 0.32 with
+            # fused multiply-adds in the optimizer, at 0.79 / 0.77 without).
             check(tag, np.all(np.abs(d) < 1) and 0.1 < a < 10 and np.all(loss < 1.0),
                   f"{s}: log10 delta ratio {fmt(d)} within 1 decade, last activation std {a:.3g} "
                   f"at depth {deep} (0.1..10), final loss {fmt(loss)} < 1.0 (chance ln 4)")
