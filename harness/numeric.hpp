@@ -50,14 +50,8 @@ inline constexpr std::size_t kWideLanes = 32;  // 4 AVX-512 or 8 AVX2 registers,
 
 // s + v * v, rounded the same way in every file of a build: an explicit FMA where the CPU has
 // one, so a file compiled with -ffp-contract=off (optimizer.cpp) sums exactly as the others.
-inline double add_square(double s, double v) {
-#ifdef __FMA__
-  return std::fma(v, v, s);
-#else
-  return s + v * v;
-#endif
-}
-inline float add_square(float s, float v) {
+template <class F>
+F add_square(F s, F v) {
 #ifdef __FMA__
   return std::fma(v, v, s);
 #else
