@@ -80,6 +80,17 @@ TEST_CASE("overrides with --set reach any key by its dotted path", "[cli]") {
   REQUIRE(config["model"]["activation"] == "relu");
 }
 
+TEST_CASE("--set before the config takes one value, so the config is still found", "[cli]") {
+  test::TempDir dir("cli-set-first");
+  test::write_text(dir.file("c.json"), kSmallConfig);
+  const test::CliResult r = test::gradflow_cli("run --set model.depth=4 " + dir.file("c.json") +
+                                               " --out " + dir.file("out") + " -q");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto config = nlohmann::json::parse(test::read_text(dir.file("out/config.json")));
+  REQUIRE(config["model"]["depth"] == 4);
+}
+
 TEST_CASE("a diverging run exits 0 with complete files marked diverged", "[cli]") {
   test::TempDir dir("cli-diverge");
   test::write_text(dir.file("c.json"), kSmallConfig);

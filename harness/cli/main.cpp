@@ -36,7 +36,9 @@ void add_run_options(CLI::App* cmd, std::string& config, std::vector<std::string
   cmd->add_option("--set", overrides,
                   "Override a config key: --set model.depth=50 (repeatable; value is JSON, "
                   "or a plain string)")
-      ->type_name("KEY=VALUE");
+      ->type_name("KEY=VALUE")
+      // One value per --set, so `run --set a=1 config.json` still finds the config.
+      ->allow_extra_args(false);
 }
 
 }  // namespace
