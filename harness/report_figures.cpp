@@ -108,21 +108,37 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
   return svg::line_plot(p);
 }
 
-std::string loss_plot(const ReportData& data, const LineGroup& group) {
+namespace {
+
+// One line per run of `group`: a probe-set column of steps.csv over the logged steps.
+svg::LinePlot probe_curves(const ReportData& data, const LineGroup& group, const std::string& what,
+                           std::vector<double> RunData::*column) {
   svg::LinePlot p;
   p.width = kPlotWidth, p.height = kPlotHeight;
-  p.title = "loss on the probe set";
+  p.title = what + " on the probe set";
   p.x_label = "step";
-  p.y_label = "loss";
-  const bool single = !data.folder.is_sweep;
-  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  p.y_label = what;
   for (std::size_t i = 0; i < group.runs.size(); ++i) {
     const RunData& run = data.runs[group.runs[i]];
     const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
-    p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.probe_loss, at), i, false, true});
-    if (single)
-      p.series.push_back({"training batch", thinned(run.step, at), thinned(run.loss, at), 1, true, false});
+    p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.*column, at), i, false, true});
   }
+  return p;
+}
+
+}  // namespace
+
+std::string loss_plot(const ReportData& data, const LineGroup& group) {
+  svg::LinePlot p = probe_curves(data, group, "loss", &RunData::probe_loss);
+  const bool single = !data.folder.is_sweep;
+  if (single) {  // a run folder holds one run: its training-batch loss beside the probe loss
+    for (std::size_t run : group.runs) {
+      const RunData& r = data.runs[run];
+      const std::vector<std::size_t> at = spread_indices(r.step.size(), kMaxCurvePoints);
+      p.series.push_back({"training batch", thinned(r.step, at), thinned(r.loss, at), 1, true, false});
+    }
+  }
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
   bool positive = true;
   for (const svg::Series& s : p.series)
     for (double v : s.y)
@@ -135,19 +151,11 @@ std::string loss_plot(const ReportData& data, const LineGroup& group) {
 }
 
 std::string accuracy_plot(const ReportData& data, const LineGroup& group) {
-  svg::LinePlot p;
-  p.width = kPlotWidth, p.height = kPlotHeight;
-  p.title = "accuracy on the probe set";
-  p.x_label = "step";
-  p.y_label = "accuracy";
+  svg::LinePlot p = probe_curves(data, group, "accuracy", &RunData::probe_accuracy);
   p.y_min = 0, p.y_max = 1;
   bool any = false;
-  for (std::size_t i = 0; i < group.runs.size(); ++i) {
-    const RunData& run = data.runs[group.runs[i]];
-    for (double v : run.probe_accuracy) any = any || std::isfinite(v);
-    const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
-    p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.probe_accuracy, at), i, false, true});
-  }
+  for (std::size_t run : group.runs)
+    for (double v : data.runs[run].probe_accuracy) any = any || std::isfinite(v);
   return any ? svg::line_plot(p) : "";
 }
 
