@@ -80,7 +80,8 @@ TEST_CASE("overrides with --set reach any key by its dotted path", "[cli]") {
   REQUIRE(config["model"]["activation"] == "relu");
 }
 
-TEST_CASE("--set before the config takes one value, so the config is still found", "[cli]") {
+TEST_CASE("an override given before the config takes one value, so the config is still found",
+          "[cli]") {
   test::TempDir dir("cli-set-first");
   test::write_text(dir.file("c.json"), kSmallConfig);
   const test::CliResult r = test::gradflow_cli("run --set model.depth=4 " + dir.file("c.json") +
