@@ -279,3 +279,33 @@ TEST_CASE("how often a run logs never changes its trajectory", "[train]") {
         }
       }
 }
+
+TEST_CASE("the optimizer's in-pass norms equal norms taken afterwards, bit for bit", "[train]") {
+  // Layer 1 has 100 x 100 weights: three chunks of the norm's summation. The weight norm the
+  // optimizer measures is the next logged step's weight_norm, so it must be the same number
+  // norm_wide() would give; the update norm agrees with the change it made.
+  const MlpLayout layout = make_layout(100, {100}, 3);
+  TrainConfig tc;
+  tc.lr = 0.05;
+  for (const Optimizer kind : {Optimizer::sgd, Optimizer::momentum, Optimizer::adam}) {
+    tc.optimizer = kind;
+    Mlp<float> mlp = make_mlp<float>(layout, {Activation::relu, 0});
+    for (Eigen::Index i = 0; i < mlp.params.size(); ++i) {
+      mlp.params[i] = std::sin(0.37f * float(i));
+      mlp.grads[i] = std::cos(0.11f * float(i));
+    }
+    OptimizerState<float> state = make_optimizer_state<float>(tc, layout);
+    const Vec<float> before = mlp.params;
+    UpdateNorms norms;
+    optimizer_step(tc, tc.lr, 0.7, mlp, state, &norms);
+    INFO("optimizer " << optimizer_name(kind));
+    for (long l = 0; l < layout.num_layers(); ++l) {
+      CHECK(norms.weight_after[std::size_t(l)] == norm_wide(mlp.w(l)));
+      const LayerShape& s = layout.layers[std::size_t(l)];
+      const Vec<float> change =
+          before.segment(Eigen::Index(s.w_offset), Eigen::Index(s.b_offset - s.w_offset)) -
+          mlp.params.segment(Eigen::Index(s.w_offset), Eigen::Index(s.b_offset - s.w_offset));
+      CHECK_THAT(norms.update[std::size_t(l)], WithinRel(norm_wide(change), 1e-5));
+    }
+  }
+}
