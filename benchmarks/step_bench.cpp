@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "model.hpp"
-#include "run.hpp"
-#include "train.hpp"
+#include "config/config.hpp"
+#include "nn/model.hpp"
+#include "run/run.hpp"
+#include "train/train.hpp"
 #include "version.hpp"
 
 namespace {

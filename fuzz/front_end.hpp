@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "config.hpp"
-#include "config_reader.hpp"
-#include "errors.hpp"
-#include "plan.hpp"
-#include "sweep.hpp"
+#include "config/config.hpp"
+#include "config/config_reader.hpp"
+#include "base/errors.hpp"
+#include "run/plan.hpp"
+#include "config/sweep.hpp"
 
 namespace gradflow::fuzz {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "run.hpp"
-#include "train.hpp"
+#include "config/config.hpp"
+#include "run/run.hpp"
+#include "train/train.hpp"
 
 extern "C" {
 void* __libc_malloc(std::size_t);

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "run.hpp"
-#include "train.hpp"
+#include "config/config.hpp"
+#include "run/run.hpp"
+#include "train/train.hpp"
 
 namespace gradflow::test {
 

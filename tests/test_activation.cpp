@@ -2,7 +2,7 @@
 // differences, the float/double array kernels against the scalar reference, saturation at
 // +-1000, sup |phi'| against a dense grid, and the name table.
 
-// GCC 12 false positive in its AVX-512 intrinsics (see harness/activation.cpp).
+// GCC 12 false positive in its AVX-512 intrinsics (see harness/nn/activation.cpp).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "activation.hpp"
+#include "nn/activation.hpp"
 
 namespace {
 

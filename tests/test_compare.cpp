@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <limits>
 
-#include "compare.hpp"
-#include "csv_table.hpp"
-#include "errors.hpp"
-#include "summarize.hpp"
+#include "analysis/compare.hpp"
+#include "base/csv_table.hpp"
+#include "base/errors.hpp"
+#include "analysis/summarize.hpp"
 #include "support.hpp"
-#include "writers.hpp"
+#include "io/writers.hpp"
 
 using namespace gradflow;
 using Catch::Matchers::Contains;

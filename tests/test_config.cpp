@@ -8,9 +8,9 @@
 #include <fstream>
 #include <string>
 
-#include "config.hpp"
-#include "config_reader.hpp"
-#include "errors.hpp"
+#include "config/config.hpp"
+#include "config/config_reader.hpp"
+#include "base/errors.hpp"
 
 using namespace gradflow;
 using Catch::Matchers::Contains;
@@ -182,8 +182,8 @@ TEST_CASE("log.probe_every at its default leaves the config document unchanged",
             ["probe_every"] == 7);
 }
 
-TEST_CASE("every emitted key is documented in README.md", "[config]") {
-  std::ifstream file(std::string(GRADFLOW_SOURCE_DIR) + "/README.md");
+TEST_CASE("every emitted key is documented in docs/config.md", "[config]") {
+  std::ifstream file(std::string(GRADFLOW_SOURCE_DIR) + "/docs/config.md");
   REQUIRE(file.good());
   const std::string docs((std::istreambuf_iterator<char>(file)), {});
   Config c = parse_config(Json::object(), "x.json");

@@ -7,8 +7,8 @@
 #include <functional>
 #include <numbers>
 
-#include "data.hpp"
-#include "errors.hpp"
+#include "data/data.hpp"
+#include "base/errors.hpp"
 #include "support.hpp"
 
 using namespace gradflow;

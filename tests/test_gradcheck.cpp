@@ -4,11 +4,11 @@
 
 #include <cmath>
 
-#include "config.hpp"
-#include "init.hpp"
-#include "loss.hpp"
-#include "model.hpp"
-#include "rng.hpp"
+#include "config/config.hpp"
+#include "nn/init.hpp"
+#include "nn/loss.hpp"
+#include "nn/model.hpp"
+#include "nn/rng.hpp"
 
 using namespace gradflow;
 

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "config_reader.hpp"
+#include "config/config_reader.hpp"
 #include "support.hpp"
 
 using namespace gradflow;

@@ -1,7 +1,7 @@
 // Initializers: empirical moments against each paper's formula, orthogonality and Haar
 // symmetry of the orthogonal init, determinism of the draw stream, bias inits, names.
 
-// GCC 12 false positive in its AVX-512 intrinsics (see harness/activation.cpp).
+// GCC 12 false positive in its AVX-512 intrinsics (see harness/nn/activation.cpp).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
@@ -11,7 +11,7 @@
 #include <cmath>
 #include <string>
 
-#include "init.hpp"
+#include "nn/init.hpp"
 
 namespace {
 

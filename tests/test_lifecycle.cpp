@@ -1,8 +1,8 @@
 // Unit lifecycle bookkeeping: born dead, died (with the step first seen dead), revived.
 #include <catch2/catch.hpp>
 
-#include "lifecycle.hpp"
-#include "summary.hpp"
+#include "train/lifecycle.hpp"
+#include "train/summary.hpp"
 
 using namespace gradflow;
 

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <limits>
 
-#include "errors.hpp"
-#include "npy.hpp"
+#include "base/errors.hpp"
+#include "base/npy.hpp"
 #include "support.hpp"
 
 using namespace gradflow;

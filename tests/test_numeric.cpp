@@ -7,8 +7,8 @@
 #include <limits>
 #include <vector>
 
-#include "numeric.hpp"
-#include "rng.hpp"
+#include "nn/numeric.hpp"
+#include "nn/rng.hpp"
 
 using namespace gradflow;
 using Catch::Matchers::WithinRel;

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "plot_svg.hpp"
-#include "report_figures.hpp"
-#include "report_layout.hpp"
+#include "report/plot_svg.hpp"
+#include "report/report_figures.hpp"
+#include "report/report_layout.hpp"
 #include "support.hpp"
-#include "svg.hpp"
+#include "report/svg.hpp"
 
 using namespace gradflow;
 using gradflow::test::gradflow_cli;

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <vector>
 
-#include "rng.hpp"
+#include "nn/rng.hpp"
 
 namespace {
 

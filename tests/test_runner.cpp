@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "dir_lock.hpp"
+#include "base/dir_lock.hpp"
 #include "support.hpp"
-#include "sweep_output.hpp"
-#include "verdict.hpp"
+#include "run/sweep_output.hpp"
+#include "analysis/verdict.hpp"
 
 using namespace gradflow;
 namespace fs = std::filesystem;

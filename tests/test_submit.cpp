@@ -7,10 +7,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "errors.hpp"
-#include "slurm.hpp"
+#include "base/errors.hpp"
+#include "run/slurm.hpp"
 #include "support.hpp"
-#include "sweep.hpp"
+#include "config/sweep.hpp"
 
 using namespace gradflow;
 namespace fs = std::filesystem;

@@ -9,11 +9,11 @@
 #include <set>
 #include <string>
 
-#include "config.hpp"
-#include "config_reader.hpp"
-#include "errors.hpp"
+#include "config/config.hpp"
+#include "config/config_reader.hpp"
+#include "base/errors.hpp"
 #include "support.hpp"
-#include "sweep.hpp"
+#include "config/sweep.hpp"
 
 using namespace gradflow;
 using Catch::Matchers::Contains;

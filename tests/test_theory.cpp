@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "support.hpp"
-#include "theory.hpp"
+#include "train/theory.hpp"
 
 using namespace gradflow;
 using Catch::Matchers::WithinAbs;

@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "loss.hpp"
-#include "optimizer.hpp"
-#include "params_io.hpp"
+#include "nn/loss.hpp"
+#include "nn/optimizer.hpp"
+#include "io/params_io.hpp"
 #include "support.hpp"
 
 using namespace gradflow;

@@ -8,7 +8,7 @@
 
 namespace gradflow::cli {
 
-// Exit codes, documented in README.md.
+// Exit codes, documented in README.md (Commands).
 inline constexpr int kExitOk = 0;          // also for a run that diverged: that is a result
 inline constexpr int kExitBadInput = 1;    // config, data or output folder problem
 inline constexpr int kExitUsage = 2;       // command-line usage (CLI11)

@@ -8,7 +8,7 @@
 #include <exception>
 
 #include "commands.hpp"
-#include "compare.hpp"
+#include "analysis/compare.hpp"
 #include "tables.hpp"
 
 namespace gradflow::cli {

@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "version.hpp"
 
 namespace {

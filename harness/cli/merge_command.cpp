@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "merge.hpp"
+#include "run/merge.hpp"
 
 namespace gradflow::cli {
 

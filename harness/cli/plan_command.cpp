@@ -8,9 +8,9 @@
 
 #include "commands.hpp"
 #include "tables.hpp"
-#include "config.hpp"
-#include "plan.hpp"
-#include "sweep.hpp"
+#include "config/config.hpp"
+#include "run/plan.hpp"
+#include "config/sweep.hpp"
 
 namespace gradflow::cli {
 namespace {

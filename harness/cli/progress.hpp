@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "run.hpp"
+#include "run/run.hpp"
 
 namespace gradflow::cli {
 

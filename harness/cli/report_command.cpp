@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "atomic_file.hpp"
+#include "base/atomic_file.hpp"
 #include "commands.hpp"
-#include "report.hpp"
+#include "report/report.hpp"
 
 namespace gradflow::cli {
 

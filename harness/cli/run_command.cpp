@@ -5,15 +5,15 @@
 #include <filesystem>
 #include <thread>
 
-#include "atomic_file.hpp"
+#include "base/atomic_file.hpp"
 #include "commands.hpp"
-#include "config.hpp"
-#include "dir_lock.hpp"
-#include "errors.hpp"
+#include "config/config.hpp"
+#include "base/dir_lock.hpp"
+#include "base/errors.hpp"
 #include "progress.hpp"
-#include "run.hpp"
-#include "runner.hpp"
-#include "sweep.hpp"
+#include "run/run.hpp"
+#include "run/runner.hpp"
+#include "config/sweep.hpp"
 #include "tables.hpp"
 
 namespace gradflow::cli {

@@ -14,15 +14,15 @@
 #include <filesystem>
 #include <optional>
 
-#include "atomic_file.hpp"
+#include "base/atomic_file.hpp"
 #include "commands.hpp"
-#include "config_reader.hpp"
-#include "dir_lock.hpp"
-#include "errors.hpp"
-#include "merge.hpp"
-#include "run.hpp"
-#include "slurm.hpp"
-#include "sweep_output.hpp"
+#include "config/config_reader.hpp"
+#include "base/dir_lock.hpp"
+#include "base/errors.hpp"
+#include "run/merge.hpp"
+#include "run/run.hpp"
+#include "run/slurm.hpp"
+#include "run/sweep_output.hpp"
 
 extern char** environ;
 

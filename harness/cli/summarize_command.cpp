@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "summarize.hpp"
+#include "analysis/summarize.hpp"
 #include "tables.hpp"
 
 namespace gradflow::cli {

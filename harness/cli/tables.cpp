@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "writers.hpp"
+#include "io/writers.hpp"
 
 namespace gradflow::cli {
 

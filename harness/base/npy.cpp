@@ -1,0 +1,254 @@
+// .npy reading and writing, following the format specification in numpy's
+// numpy/lib/format.py ("A Simple File Format for NumPy Arrays", NEP 1).
+#include "base/npy.hpp"
+
+#include <bit>
+#include <cctype>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <optional>
+
+#include "base/atomic_file.hpp"
+#include "base/errors.hpp"
+
+namespace gradflow {
+namespace {
+
+// Our byte copies assume a little-endian host; every machine we run on is one.
+static_assert(std::endian::native == std::endian::little, "npy I/O assumes little-endian");
+
+constexpr char kMagic[] = "\x93NUMPY";
+constexpr std::size_t kMagicSize = 6;
+// numpy pads magic + header to a multiple of 64 bytes (ARRAY_ALIGN in format.py), so the data
+// is aligned for memory mapping.
+constexpr std::size_t kAlign = 64;
+
+// ---- the header dictionary, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+// numpy writes it with Python's repr(); this reads the subset of Python literal syntax that
+// can appear there: quoted strings, True/False, and tuples of non-negative integers.
+
+struct Header {
+  std::optional<std::string> descr;
+  std::optional<bool> fortran_order;
+  std::optional<std::vector<std::uint64_t>> shape;
+};
+
+class HeaderParser {
+ public:
+  HeaderParser(std::string_view text, const std::string& file) : text_(text), file_(file) {}
+
+  Header parse() {
+    Header h;
+    expect('{');
+    while (!peek('}')) {
+      const std::string key = string_literal();
+      expect(':');
+      if (key == "descr") {
+        if (!peek('\'') && !peek('"'))
+          fail("unsupported dtype (structured arrays are not supported): expected '<f8' or '<f4'");
+        h.descr = string_literal();
+      } else if (key == "fortran_order") {
+        h.fortran_order = boolean();
+      } else if (key == "shape") {
+        h.shape = tuple();
+      } else {
+        fail("unexpected key '" + key + "' in the header");
+      }
+      if (!peek('}')) expect(',');
+    }
+    expect('}');
+    return h;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(file_, "", "bad .npy header: " + what);
+  }
+  void skip_space() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  bool peek(char c) {
+    skip_space();
+    return pos_ < text_.size() && text_[pos_] == c;
+  }
+  void expect(char c) {
+    if (!peek(c)) fail(std::string("expected '") + c + "' at offset " + std::to_string(pos_));
+    ++pos_;
+  }
+  std::string string_literal() {
+    skip_space();
+    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
+      fail("expected a quoted string at offset " + std::to_string(pos_));
+    const char quote = text_[pos_++];
+    const std::size_t end = text_.find(quote, pos_);
+    if (end == std::string_view::npos) fail("unterminated string");
+    std::string s(text_.substr(pos_, end - pos_));
+    pos_ = end + 1;
+    return s;
+  }
+  bool boolean() {
+    skip_space();
+    for (const auto& [word, value] : {std::pair{"True", true}, std::pair{"False", false}}) {
+      if (text_.substr(pos_).starts_with(word)) {
+        pos_ += std::strlen(word);
+        return value;
+      }
+    }
+    fail("fortran_order must be True or False");
+  }
+  std::vector<std::uint64_t> tuple() {
+    std::vector<std::uint64_t> dims;
+    expect('(');
+    while (!peek(')')) {
+      std::uint64_t dim = 0;
+      bool any = false;
+      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
+        if (dim > (std::uint64_t{1} << 48)) fail("shape dimension too large");
+        dim = dim * 10 + static_cast<std::uint64_t>(text_[pos_++] - '0');
+        any = true;
+      }
+      skip_space();
+      if (pos_ < text_.size() && text_[pos_] == 'L') ++pos_;  // Python 2 long literals
+      if (!any) fail("shape must be a tuple of non-negative integers");
+      dims.push_back(dim);
+      if (!peek(')')) expect(',');
+    }
+    expect(')');
+    return dims;
+  }
+
+  std::string_view text_;
+  const std::string& file_;
+  std::size_t pos_ = 0;
+};
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw InputError(path, "", "cannot read: not a regular file");
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError(path, "",
+                     std::string("cannot read: ") + (errno ? std::strerror(errno) : "cannot open"));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InputError(path, "", "read failed");
+  return bytes;
+}
+
+std::uint32_t little_endian(const std::string& bytes, std::size_t offset, std::size_t width) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < width; ++i)
+    v |= std::uint32_t(static_cast<unsigned char>(bytes[offset + i])) << (8 * i);
+  return v;
+}
+
+// Copies `rows * cols` elements of type T stored in C or Fortran order into a double matrix.
+template <class T>
+MatD decode(const char* data, long rows, long cols, bool fortran_order) {
+  Mat<T> values(rows, cols);
+  if (values.size() == 0) return MatD(rows, cols);  // memcpy must not see Eigen's null data
+  if (fortran_order || rows == 1 || cols == 1) {
+    std::memcpy(values.data(), data, sizeof(T) * static_cast<std::size_t>(rows * cols));
+  } else {
+    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> c_order(rows, cols);
+    std::memcpy(c_order.data(), data, sizeof(T) * static_cast<std::size_t>(rows * cols));
+    values = c_order;
+  }
+  return values.template cast<double>();
+}
+
+}  // namespace
+
+void write_npy(const std::string& path, const MatD& m, bool as_vector) {
+  GF_ASSERT(!as_vector || m.cols() == 1 || m.rows() == 1);
+  const auto count = [](long n) { return static_cast<std::uint64_t>(n); };
+  const std::string shape =
+      as_vector ? shape_text({count(m.size())}) : shape_text({count(m.rows()), count(m.cols())});
+  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }";
+  // magic (6) + version (2) + header length (2) + dict + padding + '\n' is a multiple of 64.
+  const std::size_t unpadded = kMagicSize + 4 + dict.size() + 1;
+  dict.append((kAlign - unpadded % kAlign) % kAlign, ' ');
+  dict += '\n';
+  GF_ASSERT(dict.size() < 65536);
+
+  std::string header(kMagic, kMagicSize);
+  header += '\x01';  // format version 1.0
+  header += '\x00';
+  header += static_cast<char>(dict.size() & 0xff);
+  header += static_cast<char>(dict.size() >> 8);
+  header += dict;
+
+  // C order: element (i, j) at i * cols + j, which is the column-major storage of m^T.
+  const MatD c_order = m.transpose();
+  AtomicFile file(path);
+  file.write(header);
+  if (c_order.size() > 0)  // an empty matrix has null data, which fwrite must not see
+    file.write(std::string_view(reinterpret_cast<const char*>(c_order.data()),
+                                sizeof(double) * static_cast<std::size_t>(c_order.size())));
+  file.commit();
+}
+
+MatD read_npy(const std::string& path) {
+  const std::string bytes = read_whole_file(path);
+  if (bytes.size() < kMagicSize + 2 || bytes.compare(0, kMagicSize, kMagic, kMagicSize) != 0)
+    throw InputError(path, "", "not a .npy file (it does not start with \"\\x93NUMPY\")");
+  const int major = static_cast<unsigned char>(bytes[6]);
+  const int minor = static_cast<unsigned char>(bytes[7]);
+  // Version 1.0 stores the header length in 2 bytes; 2.0 and 3.0 (UTF-8 header) in 4.
+  if (major < 1 || major > 3)
+    throw InputError(
+        path, "",
+        "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor));
+  const std::size_t length_width = major == 1 ? 2 : 4;
+  const std::size_t header_start = kMagicSize + 2 + length_width;
+  if (bytes.size() < header_start) throw InputError(path, "", "truncated .npy header");
+  const std::size_t header_len = little_endian(bytes, kMagicSize + 2, length_width);
+  if (bytes.size() - header_start < header_len) throw InputError(path, "", "truncated .npy header");
+
+  const Header h =
+      HeaderParser(std::string_view(bytes).substr(header_start, header_len), path).parse();
+  if (!h.descr || !h.fortran_order || !h.shape)
+    throw InputError(path, "",
+                     "bad .npy header: 'descr', 'fortran_order' and 'shape' are required");
+  const bool is_f8 = *h.descr == "<f8";
+  if (!is_f8 && *h.descr != "<f4")
+    throw InputError(path, "",
+                     "unsupported dtype '" + *h.descr +
+                         "': expected '<f8' (float64) or '<f4' (float32), little-endian");
+  const std::vector<std::uint64_t>& shape = *h.shape;
+  if (shape.size() != 1 && shape.size() != 2)
+    throw InputError(path, "",
+                     "unsupported shape " + shape_text(shape) + ": expected a 1-D or 2-D array");
+
+  const std::uint64_t rows = shape[0], cols = shape.size() == 2 ? shape[1] : 1;
+  const std::uint64_t element = is_f8 ? 8 : 4;
+  const std::uint64_t available = bytes.size() - header_start - header_len;
+  // rows * cols * element can overflow for a hostile shape (each dimension is < 2^53).
+  const bool overflow =
+      cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / element / cols;
+  const std::uint64_t needed = overflow ? 0 : rows * cols * element;
+  if (overflow || needed != available)
+    throw InputError(path, "",
+                     "file size does not match shape " + shape_text(shape) + " of '" + *h.descr +
+                         "': expected " + (overflow ? "over 2^64" : std::to_string(needed)) +
+                         " data bytes, found " + std::to_string(available) +
+                         (overflow || available < needed ? " (truncated)" : ""));
+
+  const char* data = bytes.data() + header_start + header_len;
+  const long r = static_cast<long>(rows), c = static_cast<long>(cols);
+  return is_f8 ? decode<double>(data, r, c, *h.fortran_order)
+               : decode<float>(data, r, c, *h.fortran_order);
+}
+
+}  // namespace gradflow

@@ -1,0 +1,307 @@
+// CSV data sets. Format: a header row naming the columns, then one example per line; fields
+// separated by commas, surrounding spaces/tabs ignored, a field may be wrapped in double quotes
+// (split_csv_line; a row's field count is checked by its commas, so no embedded commas); blank lines, CRLF line ends and a UTF-8 BOM are
+// tolerated. Only the columns the config uses are parsed as numbers, so others may hold text.
+#include "data/csv_data.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unordered_set>
+
+#include "base/csv_table.hpp"
+#include "base/errors.hpp"
+#include "nn/rng.hpp"
+
+namespace gradflow {
+namespace {
+
+// Hostile or mistaken inputs (a multi-gigabyte log, a huge label) fail with a clear message
+// instead of exhausting memory: 10M cells of doubles is 80 MB.
+constexpr long kMaxCells = 10'000'000;
+constexpr std::uintmax_t kMaxBytes = std::uintmax_t{1} << 30;
+constexpr long kMaxClasses = 100'000;  // the output layer has one unit per class
+
+long count_fields(std::string_view line) {
+  return static_cast<long>(std::count(line.begin(), line.end(), ',')) + 1;
+}
+
+// A cell's text for a message, shortened so a garbage line cannot flood the terminal.
+std::string quote(std::string_view s) {
+  constexpr std::size_t kShown = 40;
+  if (s.size() <= kShown) return "\"" + std::string(s) + "\"";
+  return "\"" + std::string(s.substr(0, kShown)) + "...\"";
+}
+
+std::string cell_where(long line, const std::string& column) {
+  return "line " + std::to_string(line) + ", column \"" + column + "\": ";
+}
+
+double parse_number(std::string_view field, long line, const std::string& column,
+                    const std::string& file) {
+  std::string_view digits = field;
+  if (digits.size() > 1 && digits.front() == '+') digits.remove_prefix(1);  // from_chars: no '+'
+  double value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec == std::errc::result_out_of_range)
+    throw InputError(file, "", cell_where(line, column) + "number out of range: " + quote(field));
+  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
+    throw InputError(file, "", cell_where(line, column) + "not a number: " + quote(field));
+  if (!std::isfinite(value))
+    throw InputError(file, "", cell_where(line, column) + "NaN or Inf is not allowed");
+  return value;
+}
+
+// Class labels are integers 0..K-1; "2.0" (a float column written by pandas) is accepted.
+int parse_label(std::string_view field, long line, const std::string& column,
+                const std::string& file) {
+  const double value = parse_number(field, line, column, file);
+  if (value < 0 || value != std::floor(value))
+    throw InputError(
+        file, "",
+        cell_where(line, column) + "class label must be an integer >= 0, got " + quote(field));
+  if (value >= kMaxClasses)
+    throw InputError(file, "",
+                     cell_where(line, column) + "class label " + quote(field) +
+                         " is too large (at most " + std::to_string(kMaxClasses - 1) + ")");
+  return static_cast<int>(value);
+}
+
+std::string resolve_path(const DataConfig& d, const std::string& config_source) {
+  std::filesystem::path path(d.path);
+  if (path.is_relative()) path = std::filesystem::path(config_source).parent_path() / path;
+  return path.lexically_normal().string();
+}
+
+std::ifstream open_csv(const std::string& file, const std::string& config_source) {
+  errno = 0;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    const std::string reason = errno != 0 ? std::strerror(errno) : "cannot open";
+    throw InputError(config_source, "/data/path", "cannot read " + file + ": " + reason);
+  }
+  // Only regular files: a folder or a device (/dev/zero) would never yield a line.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw InputError(config_source, "/data/path", "cannot read " + file + ": not a regular file");
+  const std::uintmax_t bytes = std::filesystem::file_size(file, ec);
+  if (!ec && bytes > kMaxBytes)
+    throw InputError(
+        file, "",
+        "the file has " + std::to_string(bytes) + " bytes; CSV files over 1 GiB are not supported");
+  return in;
+}
+
+// Where each used column sits in the header.
+struct ColumnPlan {
+  std::vector<std::string> header;
+  std::vector<long> features;
+  std::vector<long> targets;  // regression
+  long label = -1;            // classification
+};
+
+long find_column(const std::vector<std::string>& header, const std::string& name,
+                 const std::string& file, const std::string& config_source,
+                 const std::string& json_path) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  if (it != header.end()) return static_cast<long>(it - header.begin());
+  std::string listed;
+  constexpr std::size_t kListed = 30;
+  for (std::size_t i = 0; i < header.size() && i < kListed; ++i)
+    listed += (i ? ", \"" : "\"") + header[i] + "\"";
+  if (header.size() > kListed)
+    listed += ", ... (" + std::to_string(header.size() - kListed) + " more)";
+  throw InputError(config_source, json_path,
+                   "unknown column \"" + name + "\"; the header of " + file + " has " + listed);
+}
+
+ColumnPlan plan_columns(const DataConfig& d, Task task, std::vector<std::string> header,
+                        const std::string& file, const std::string& config_source) {
+  ColumnPlan plan;
+  plan.header = std::move(header);
+  const auto& names = plan.header;
+  std::unordered_set<std::string_view> seen;  // a set: a hostile header may have 10M names
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty())
+      throw InputError(file, "", "header: column " + std::to_string(i + 1) + " has no name");
+    if (!seen.insert(names[i]).second)
+      throw InputError(file, "", "header: column name \"" + names[i] + "\" appears twice");
+  }
+  // `used` marks label/target columns so a feature list cannot leak them into the inputs.
+  std::vector<bool> used(names.size(), false);
+  if (task == Task::classification) {
+    plan.label = find_column(names, d.label_column, file, config_source, "/data/label_column");
+    used[static_cast<std::size_t>(plan.label)] = true;
+  } else {
+    if (d.target_columns.empty())
+      throw InputError(config_source, "/data/target_columns",
+                       "a csv data set needs label_column (classification) or target_columns "
+                       "(regression)");
+    for (std::size_t i = 0; i < d.target_columns.size(); ++i) {
+      const std::string json_path = "/data/target_columns/" + std::to_string(i);
+      const long col = find_column(names, d.target_columns[i], file, config_source, json_path);
+      if (used[static_cast<std::size_t>(col)])
+        throw InputError(config_source, json_path,
+                         "column \"" + d.target_columns[i] + "\" is listed twice");
+      used[static_cast<std::size_t>(col)] = true;
+      plan.targets.push_back(col);
+    }
+  }
+  if (d.feature_columns.empty()) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (!used[i]) plan.features.push_back(static_cast<long>(i));
+    if (plan.features.empty())
+      throw InputError(file, "", "no feature columns: every column is a label or target");
+  } else {
+    for (std::size_t i = 0; i < d.feature_columns.size(); ++i) {
+      const std::string json_path = "/data/feature_columns/" + std::to_string(i);
+      const long col = find_column(names, d.feature_columns[i], file, config_source, json_path);
+      if (used[static_cast<std::size_t>(col)])
+        throw InputError(
+            config_source, json_path,
+            "column \"" + d.feature_columns[i] + "\" is already a label/target or listed twice");
+      used[static_cast<std::size_t>(col)] = true;
+      plan.features.push_back(col);
+    }
+  }
+  return plan;
+}
+
+// The used columns' values, one row per data line, in file order.
+struct Rows {
+  long count = 0;
+  std::vector<double> features;  // count * features, row-major
+  std::vector<double> targets;   // count * targets, row-major
+  std::vector<int> labels;
+};
+
+Rows read_rows(std::istream& in, const ColumnPlan& plan, long line_no, const std::string& file) {
+  const long columns = static_cast<long>(plan.header.size());
+  Rows rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim_blanks(line).empty()) continue;
+    const long fields = count_fields(line);  // before splitting: a hostile line stays cheap
+    if (fields != columns)
+      throw InputError(file, "",
+                       "line " + std::to_string(line_no) + ": expected " + std::to_string(columns) +
+                           " fields, got " + std::to_string(fields));
+    if ((rows.count + 1) * columns > kMaxCells)
+      throw InputError(file, "",
+                       "line " + std::to_string(line_no) + ": more than " +
+                           std::to_string(kMaxCells) +
+                           " cells (rows x columns); larger files are not supported");
+    const std::vector<std::string> cells = split_csv_line(line);
+    const auto cell = [&](long col) { return cells[static_cast<std::size_t>(col)]; };
+    const auto name = [&](long col) { return plan.header[static_cast<std::size_t>(col)]; };
+    for (long col : plan.features)
+      rows.features.push_back(parse_number(cell(col), line_no, name(col), file));
+    for (long col : plan.targets)
+      rows.targets.push_back(parse_number(cell(col), line_no, name(col), file));
+    if (plan.label >= 0)
+      rows.labels.push_back(parse_label(cell(plan.label), line_no, name(plan.label), file));
+    ++rows.count;
+  }
+  if (in.bad()) throw InputError(file, "", "read failed after line " + std::to_string(line_no));
+  return rows;
+}
+
+// The examples at positions [begin, end) of `order`.
+Examples gather(const Rows& rows, const ColumnPlan& plan, const std::vector<std::size_t>& order,
+                std::size_t begin, std::size_t end) {
+  const long n = static_cast<long>(end - begin);
+  const std::size_t nf = plan.features.size(), nt = plan.targets.size();
+  Examples ex;
+  ex.x.resize(static_cast<long>(nf), n);  // (features, n)
+  if (nt > 0) ex.y.resize(static_cast<long>(nt), n);
+  for (long j = 0; j < n; ++j) {
+    const std::size_t row = order[begin + static_cast<std::size_t>(j)];
+    for (std::size_t f = 0; f < nf; ++f)
+      ex.x(static_cast<long>(f), j) = rows.features[row * nf + f];
+    for (std::size_t t = 0; t < nt; ++t) ex.y(static_cast<long>(t), j) = rows.targets[row * nt + t];
+    if (plan.label >= 0) ex.labels.push_back(rows.labels[row]);
+  }
+  return ex;
+}
+
+// z-scores each feature with the training set's mean and (population) standard deviation and
+// applies the same transform to the probe set, so the probe set never informs the scaling.
+// A constant feature is only centred: dividing by a zero std would make NaNs.
+void standardize_features(Examples& train, Examples& probe) {
+  for (long f = 0; f < train.x.rows(); ++f) {
+    const double mean = train.x.row(f).mean();
+    const double var = (train.x.row(f).array() - mean).square().mean();
+    const double inv_std = var > 0 ? 1.0 / std::sqrt(var) : 1.0;
+    train.x.row(f) = (train.x.row(f).array() - mean) * inv_std;
+    if (probe.size() > 0) probe.x.row(f) = (probe.x.row(f).array() - mean) * inv_std;
+  }
+}
+
+}  // namespace
+
+Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
+                         const std::string& config_source) {
+  if (d.path.empty())
+    throw InputError(config_source, "/data/path", "data.kind \"csv\" needs a path to the file");
+  const Task task = data_task(d);
+  const std::string file = resolve_path(d, config_source);
+  std::ifstream in = open_csv(file, config_source);
+
+  std::string header_line;
+  long line_no = 0;
+  while (std::getline(in, header_line)) {
+    ++line_no;
+    if (line_no == 1 && header_line.starts_with("\xEF\xBB\xBF")) header_line.erase(0, 3);
+    if (!trim_blanks(header_line).empty()) break;
+  }
+  if (trim_blanks(header_line).empty())
+    throw InputError(file, "", "the file is empty; a header row naming the columns is required");
+  if (count_fields(header_line) > kMaxCells)
+    throw InputError(file, "", "line " + std::to_string(line_no) + ": too many columns");
+  std::vector<std::string> header = split_csv_line(header_line);
+  const ColumnPlan plan = plan_columns(d, task, std::move(header), file, config_source);
+
+  const Rows rows = read_rows(in, plan, line_no, file);
+  if (rows.count == 0)
+    throw InputError(file, "",
+                     "no data rows after the header (line " + std::to_string(line_no) + ")");
+  if (rows.count < d.probe_size + 1)
+    throw InputError(file, "",
+                     std::to_string(rows.count) + " data rows, but at least probe_size + 1 = " +
+                         std::to_string(d.probe_size + 1) +
+                         " are needed (probe_size rows are held out, the rest train)");
+
+  // Probe rows come first in the shuffled order, so changing train_size keeps the probe set.
+  std::vector<std::size_t> order(static_cast<std::size_t>(rows.count));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  Rng rng = make_rng(seed, "data");
+  shuffle(order, rng);
+  const std::size_t probe_end = static_cast<std::size_t>(d.probe_size);
+  const std::size_t train_end =
+      probe_end + std::min(static_cast<std::size_t>(d.train_size), order.size() - probe_end);
+
+  Dataset data;
+  data.task = task;
+  data.inputs = static_cast<long>(plan.features.size());
+  data.train = gather(rows, plan, order, probe_end, train_end);
+  data.probe = gather(rows, plan, order, 0, probe_end);
+  if (task == Task::classification) {
+    data.outputs = *std::max_element(rows.labels.begin(), rows.labels.end()) + 1;
+    // One class makes the cross-entropy identically 0: no gradient to study.
+    if (data.outputs < 2)
+      throw InputError(file, "",
+                       "column \"" + d.label_column +
+                           "\" has only class 0; classification needs at least 2 classes");
+  } else {
+    data.outputs = static_cast<long>(plan.targets.size());
+  }
+  if (d.standardize) standardize_features(data.train, data.probe);
+  return data;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,19 @@
+// The CSV loader behind make_dataset for data.kind "csv" (internal to the data module; callers
+// use make_dataset). Format, limits and error messages are documented in csv_data.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "data/data.hpp"
+
+namespace gradflow {
+
+// Loads d.path (relative paths are resolved against the folder of `config_source`), shuffles
+// the rows with make_rng(seed, "data"), holds out d.probe_size rows as the probe set and takes
+// up to d.train_size of the rest for training. Throws InputError: problems in the config
+// (unknown column, unreadable file) name `config_source` and the JSON path; problems inside
+// the file name the resolved file and the line number.
+Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed, const std::string& config_source);
+
+}  // namespace gradflow

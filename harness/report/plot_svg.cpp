@@ -1,0 +1,310 @@
+// SVG figures; see plot_svg.hpp. Text is 12-15 px in DejaVu/sans-serif so a printed page
+// stays legible; the plotting area is a nested <svg>, which clips lines to it without ids.
+#include "report/plot_svg.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "report/svg.hpp"
+
+namespace gradflow::svg {
+namespace {
+
+constexpr double kCharWidth = 7.2;  // average advance of a 13 px sans-serif character
+
+double text_width(const std::string& s, double char_width = kCharWidth) {
+  std::size_t chars = 0;
+  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;  // count UTF-8 code points
+  return double(chars) * char_width;
+}
+
+// Long labels (swept objects) cut to `max_chars` code points with an ellipsis.
+std::string shorten(const std::string& s, std::size_t max_chars) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+    if (++chars > max_chars) return s.substr(0, i) + "\xE2\x80\xA6";
+  }
+  return s;
+}
+
+std::string open_svg(double width, double height, const std::string& title) {
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + coord(width) + "\" height=\"" +
+         coord(height) + "\" viewBox=\"0 0 " + coord(width) + " " + coord(height) +
+         "\" role=\"img\" aria-label=\"" + escape(title) + "\"><rect width=\"" + coord(width) +
+         "\" height=\"" + coord(height) + "\" fill=\"#ffffff\"/>";
+}
+
+std::string text(double x, double y, const std::string& content, const std::string& attrs = "") {
+  return "<text x=\"" + coord(x) + "\" y=\"" + coord(y) + "\"" + (attrs.empty() ? "" : " ") +
+         attrs + ">" + content + "</text>";
+}
+
+struct Range {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  void add(double v) { lo = std::min(lo, v), hi = std::max(hi, v); }
+  bool empty() const { return !(lo <= hi); }
+};
+
+std::string series_path(const Series& s, const Scale& x, const Scale& y) {
+  std::string d;
+  bool pen_down = false;
+  for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+    if (!x.usable(s.x[i]) || !y.usable(s.y[i])) {
+      pen_down = false;
+      continue;
+    }
+    // Appended piecewise: `"L" + std::string` trips a GCC 12 -Wrestrict false positive.
+    ((((d += pen_down ? 'L' : 'M') += coord(x(s.x[i]))) += ' ') += coord(y(s.y[i])));
+    pen_down = true;
+  }
+  if (d.empty()) return "";
+  return "<path class=\"" + std::string(s.dashed ? "prediction" : "line") + "\" d=\"" + d +
+         "\" fill=\"none\" stroke=\"" + line_color(s.style) +
+         "\" stroke-width=\"" + (s.dashed ? "2" : "2.2") + "\"" +
+         (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + " stroke-linejoin=\"round\"/>";
+}
+
+// About a dozen markers per line, staggered by style so overlapping lines still show theirs.
+std::string series_markers(const Series& s, const Scale& x, const Scale& y, double w, double h) {
+  if (!s.markers) return "";
+  const auto inside = [&](double px, double py) {
+    return px >= -0.5 && px <= w + 0.5 && py >= -0.5 && py <= h + 0.5;
+  };
+  const std::size_t n = std::min(s.x.size(), s.y.size());
+  const std::size_t every = std::max<std::size_t>(1, (n + 11) / 12);
+  std::string out;
+  for (std::size_t i = (s.style * 3) % every; i < n; i += every)
+    if (x.usable(s.x[i]) && y.usable(s.y[i]) && inside(x(s.x[i]), y(s.y[i])))
+      out += marker(s.style, x(s.x[i]), y(s.y[i]));
+  return out;
+}
+
+}  // namespace
+
+std::string line_plot(const LinePlot& p) {
+  const double left = 72, right = 14, top = p.note.empty() ? 30 : 46, bottom = 48;
+  const double w = p.width - left - right, h = p.height - top - bottom;
+
+  Range xr, yr;
+  for (const Series& s : p.series)
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (p.y_log && s.y[i] <= 0)) continue;
+      xr.add(s.x[i]);
+      yr.add(p.y_log ? std::log10(s.y[i]) : s.y[i]);
+    }
+  const bool no_data = xr.empty();
+  if (no_data) xr = {0, 1}, yr = {0, 1};
+  if (p.x_min) xr.lo = *p.x_min;
+  if (p.x_max) xr.hi = *p.x_max;
+  if (p.y_min) yr.lo = p.y_log ? std::log10(*p.y_min) : *p.y_min;
+  if (p.y_max) yr.hi = p.y_log ? std::log10(*p.y_max) : *p.y_max;
+  if (xr.hi == xr.lo) xr.lo -= 0.5, xr.hi += 0.5;
+
+  std::vector<double> yticks;
+  std::vector<std::string> ylabels;
+  if (p.y_log) {
+    // Whole decades, at least one: the ticks then always include both ends.
+    yr.lo = std::floor(yr.lo + 1e-9), yr.hi = std::ceil(yr.hi - 1e-9);
+    if (yr.hi <= yr.lo) yr.lo -= 1, yr.hi += 1;
+    for (int e : log_ticks(yr.lo, yr.hi)) yticks.push_back(e), ylabels.push_back(decade_label(e));
+    if (yr.hi - yr.lo <= 2)  // few decades: label 2x and 5x too, so values can be read off
+      for (int e = int(yr.lo); e < int(yr.hi); ++e)
+        for (double m : {2.0, 5.0})
+          yticks.push_back(e + std::log10(m)), ylabels.push_back(number(m * std::pow(10.0, e)));
+  } else {
+    if (yr.hi == yr.lo) yr.lo -= 0.5, yr.hi += 0.5;
+    const std::vector<double> t = linear_ticks(yr.lo, yr.hi);
+    const double step = t.size() > 1 ? t[1] - t[0] : 1;
+    if (!p.y_min) yr.lo = std::min(yr.lo, std::floor(yr.lo / step) * step);
+    if (!p.y_max) yr.hi = std::max(yr.hi, std::ceil(yr.hi / step) * step);
+    yticks = linear_ticks(yr.lo, yr.hi);
+    for (double v : yticks) ylabels.push_back(tick_label(v, step));
+  }
+  const Scale x{xr.lo, xr.hi, 0, w, false};
+  const Scale y{yr.lo, yr.hi, h, 0, p.y_log};
+  const Scale ylin{yr.lo, yr.hi, h, 0, false};  // for tick positions (exponents on log axes)
+
+  std::string out = open_svg(p.width, p.height, p.title);
+  out += text(8, 18, escape(p.title), "font-size=\"15\" font-weight=\"bold\"");
+  if (!p.note.empty()) out += text(8, 36, escape(p.note), "font-size=\"12\" fill=\"#333333\"");
+  out += "<g transform=\"translate(" + coord(left) + "," + coord(top) + ")\" font-size=\"13\">";
+  // Bands, grid and ticks.
+  for (const Band& b : p.bands) {
+    const double x0 = std::clamp(x(b.x0), 0.0, w), x1 = std::clamp(x(b.x1), 0.0, w);
+    if (x1 <= x0) continue;
+    out += "<rect x=\"" + coord(x0) + "\" y=\"0\" width=\"" + coord(x1 - x0) + "\" height=\"" +
+           coord(h) + "\" fill=\"#000000\" fill-opacity=\"0.09\"/>";
+    out += text(0.5 * (x0 + x1), 14, escape(b.label),
+                "text-anchor=\"middle\" font-size=\"11\" fill=\"#333333\"");
+  }
+  for (std::size_t i = 0; i < yticks.size(); ++i) {
+    const double py = ylin(yticks[i]);
+    out += "<line x1=\"0\" x2=\"" + coord(w) + "\" y1=\"" + coord(py) + "\" y2=\"" + coord(py) +
+           "\" stroke=\"#d9d9d9\"/>";
+    out += text(-6, py + 4.5, ylabels[i], "text-anchor=\"end\"");
+  }
+  std::vector<double> xticks = linear_ticks(xr.lo, xr.hi, std::max(4, int(w / 40)));
+  if (p.integer_x) {
+    const double step = xticks.size() > 1 ? std::max(1.0, xticks[1] - xticks[0]) : 1.0;
+    xticks.clear();
+    for (double v = std::ceil(xr.lo / step) * step; v <= xr.hi + 1e-9; v += step)
+      xticks.push_back(v);
+  }
+  const double xstep = xticks.size() > 1 ? xticks[1] - xticks[0] : 1;
+  for (double v : xticks) {
+    const double px = x(v);
+    out += "<line x1=\"" + coord(px) + "\" x2=\"" + coord(px) + "\" y1=\"" + coord(h) +
+           "\" y2=\"" + coord(h + 5) + "\" stroke=\"#444444\"/>";
+    out += text(px, h + 19, escape(tick_label(v, xstep)), "text-anchor=\"middle\"");
+  }
+  out += text(0.5 * w, h + 40, escape(p.x_label), "text-anchor=\"middle\" font-size=\"14\"");
+  out += text(0, 0, escape(p.y_label),
+              "transform=\"translate(-56," + coord(0.5 * h) +
+                  ") rotate(-90)\" text-anchor=\"middle\" font-size=\"14\"");
+  // Data, clipped by the nested <svg>.
+  out += "<svg x=\"0\" y=\"0\" width=\"" + coord(w) + "\" height=\"" + coord(h) +
+         "\" overflow=\"hidden\">";
+  for (const Series& s : p.series) out += series_path(s, x, y);
+  out += "</svg>";
+  // Markers outside the clip, so points on the frame stay whole.
+  for (const Series& s : p.series) out += series_markers(s, x, y, w, h);
+  if (no_data)
+    out += text(0.5 * w, 0.5 * h, "no finite values to plot",
+                "text-anchor=\"middle\" fill=\"#555555\"");
+  out += "<rect width=\"" + coord(w) + "\" height=\"" + coord(h) +
+         "\" fill=\"none\" stroke=\"#444444\"/></g></svg>";
+  return out;
+}
+
+std::string legend(const std::vector<LegendEntry>& entries, int width) {
+  constexpr double kRow = 22, kSample = 34;
+  std::vector<std::pair<double, double>> at;  // position of each entry
+  double x = 4, y = 0;
+  for (const LegendEntry& e : entries) {
+    const double need = kSample + 8 + text_width(e.label) + 18;
+    if (x > 4 && x + need > width) x = 4, y += kRow;
+    at.emplace_back(x, y);
+    x += need;
+  }
+  const double height = entries.empty() ? 0 : y + kRow + 4;
+  std::string out = open_svg(width, height, "legend");
+  out += "<g font-size=\"13\">";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const LegendEntry& e = entries[i];
+    const double ex = at[i].first, ey = at[i].second + 13;
+    out += "<line x1=\"" + coord(ex) + "\" x2=\"" + coord(ex + kSample) + "\" y1=\"" + coord(ey) +
+           "\" y2=\"" + coord(ey) + "\" stroke=\"" + line_color(e.style) +
+           "\" stroke-width=\"2.2\"" + (e.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>";
+    if (e.markers) out += marker(e.style, ex + 0.5 * kSample, ey);
+    out += text(ex + kSample + 6, ey + 4.5, escape(e.label));
+  }
+  return out + "</g></svg>";
+}
+
+std::string heatmap_fill(const Heatmap& m, double v) {
+  if (!std::isfinite(v)) return "#ffffff";
+  double t = m.hi > m.lo ? (v - m.lo) / (m.hi - m.lo) : 0.5;
+  if (m.reversed) t = 1 - t;
+  return hex(viridis(t));
+}
+
+std::string heatmap(const Heatmap& m) {
+  const std::size_t rows = m.y_labels.size(), cols = m.x_labels.size();
+  double label_w = 0;
+  for (const std::string& l : m.y_labels) label_w = std::max(label_w, text_width(shorten(l, 24)));
+  const double left = std::max(label_w + 14, 30.0);
+  const double top = m.y_label.empty() ? 30 : 50;
+  const double cw = m.cell_width, ch = m.cell_height;
+  const double gw = cw * double(cols), gh = std::max(ch * double(rows), 1.0);
+  double key_w = 70;  // colour bar with ticks and its label
+  if (!m.categories.empty()) {
+    key_w = 0;
+    for (const Category& c : m.categories) key_w = std::max(key_w, text_width(c.label) + 36);
+  }
+  const double bottom = m.x_label.empty() ? 28 : 48;
+  const double width = std::max({left + gw + 20 + key_w, text_width(m.title, 8.4) + 16,
+                                 text_width(m.y_label, 8.4) + 24});
+  // The colour bar is at least as tall as its rotated label.
+  const double key_h = m.categories.empty()
+                           ? std::max({gh, 100.0, text_width(m.scale_label, 7.0) + 8})
+                           : 22.0 * double(m.categories.size());
+  const double height = top + std::max(gh, key_h) + bottom;
+
+  std::string out = open_svg(width, height, m.title);
+  out += text(8, 18, escape(m.title), "font-size=\"15\" font-weight=\"bold\"");
+  out += "<g transform=\"translate(" + coord(left) + "," + coord(top) + ")\" font-size=\"13\">";
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double v = r < m.values.size() && c < m.values[r].size()
+                           ? m.values[r][c]
+                           : std::numeric_limits<double>::quiet_NaN();
+      const bool explicit_fill = r < m.fills.size() && c < m.fills[r].size() && !m.fills[r][c].empty();
+      const std::string fill = explicit_fill ? m.fills[r][c] : heatmap_fill(m, v);
+      const double cx = cw * double(c), cy = ch * double(r);
+      out += "<rect class=\"cell\" x=\"" + coord(cx) + "\" y=\"" + coord(cy) + "\" width=\"" + coord(cw) +
+             "\" height=\"" + coord(ch) + "\" fill=\"" + fill + "\"" +
+             (cw >= 12 ? " stroke=\"#ffffff\" stroke-width=\"1\"" : "") + "/>";
+      if (!explicit_fill && !std::isfinite(v))  // no value: a struck-through white cell
+        out += "<line x1=\"" + coord(cx + 2) + "\" y1=\"" + coord(cy + ch - 2) + "\" x2=\"" +
+               coord(cx + cw - 2) + "\" y2=\"" + coord(cy + 2) + "\" stroke=\"#bbbbbb\"/>";
+      if (r < m.texts.size() && c < m.texts[r].size() && !m.texts[r][c].empty()) {
+        const unsigned rgb = std::stoul(fill.substr(1), nullptr, 16);
+        const double lum = luminance({((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0,
+                                      (rgb & 255) / 255.0});
+        out += text(cx + 0.5 * cw, cy + 0.5 * ch + 4.5, escape(m.texts[r][c]),
+                    "text-anchor=\"middle\" font-size=\"12\" fill=\"" +
+                        std::string(lum > 0.3 ? "#000000" : "#ffffff") + "\"");
+      }
+    }
+  }
+  out += "<rect width=\"" + coord(gw) + "\" height=\"" + coord(gh) +
+         "\" fill=\"none\" stroke=\"#444444\"/>";
+  const std::size_t y_every = std::max<std::size_t>(1, (rows + m.max_y_labels - 1) / m.max_y_labels);
+  for (std::size_t r = 0; r < rows; r += y_every)
+    out += text(-6, ch * (double(r) + 0.5) + 4.5, escape(shorten(m.y_labels[r], 24)),
+                "text-anchor=\"end\"");
+  const std::size_t x_every = std::max<std::size_t>(1, (cols + m.max_x_labels - 1) / m.max_x_labels);
+  const std::size_t max_chars = std::max<std::size_t>(3, std::size_t(cw * double(x_every) / kCharWidth));
+  for (std::size_t c = 0; c < cols; c += x_every)
+    out += text(cw * (double(c) + 0.5), gh + 18, escape(shorten(m.x_labels[c], max_chars)),
+                "text-anchor=\"middle\"");
+  if (!m.x_label.empty())
+    out += text(0.5 * gw, gh + 40, escape(m.x_label), "text-anchor=\"middle\" font-size=\"14\"");
+  // The rows' key goes above the grid, from the left edge: a short grid would clip it rotated.
+  if (!m.y_label.empty())
+    out += text(8 - left, -8, escape(m.y_label), "font-size=\"14\"");
+  // Key: swatches for categories, else a colour bar with ticks.
+  const double kx = gw + 20;
+  if (!m.categories.empty()) {
+    for (std::size_t i = 0; i < m.categories.size(); ++i) {
+      const double ky = 22.0 * double(i);
+      out += "<rect x=\"" + coord(kx) + "\" y=\"" + coord(ky) + "\" width=\"22\" height=\"16\" fill=\"" +
+             m.categories[i].fill + "\" stroke=\"#444444\"/>";
+      out += text(kx + 28, ky + 13, escape(m.categories[i].label));
+    }
+  } else {
+    constexpr int kSteps = 24;
+    for (int i = 0; i < kSteps; ++i) {
+      const double v = m.hi - (m.hi - m.lo) * (i + 0.5) / kSteps;
+      out += "<rect x=\"" + coord(kx) + "\" y=\"" + coord(key_h * i / kSteps) +
+             "\" width=\"14\" height=\"" + coord(key_h / kSteps + 0.5) + "\" fill=\"" +
+             heatmap_fill(m, v) + "\"/>";
+    }
+    out += "<rect x=\"" + coord(kx) + "\" width=\"14\" height=\"" + coord(key_h) +
+           "\" fill=\"none\" stroke=\"#444444\"/>";
+    const std::vector<double> ticks = linear_ticks(m.lo, m.hi, 4);
+    const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1;
+    const Scale s{m.lo, m.hi, key_h, 0, false};
+    for (double t : ticks)
+      out += text(kx + 19, s(t) + 4.5, escape(tick_label(t, step)));
+    out += text(0, 0, escape(m.scale_label),
+                "transform=\"translate(" + coord(kx + 60) + "," + coord(0.5 * key_h) +
+                    ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\"");
+  }
+  return out + "</g></svg>";
+}
+
+}  // namespace gradflow::svg

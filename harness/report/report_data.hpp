@@ -1,0 +1,53 @@
+// What the HTML report draws, loaded from a run or a sweep folder into plain structs: each
+// finished run's per-layer norms and unit fractions by logged step, its loss curves, its
+// activation (from config.json), and the mean-field prediction at init with its caveats when
+// the folder has them (older folders do not; the report then leaves the prediction out).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "nn/activation.hpp"
+#include "analysis/compare.hpp"
+
+namespace gradflow {
+
+// One logged step of one run; vectors are per layer, index 0 = layer 1, last = output layer.
+struct LayerStep {
+  long step = 0;
+  std::vector<double> grad_w, delta, dead, inactive, saturated;
+};
+
+struct RunData {
+  std::string id;  // "run" for a single-run folder
+  std::string label;
+  std::vector<std::string> swept;  // runs.csv cells, one per ReportData::swept_keys
+  std::string verdict;
+  std::string activation;  // config.json model.activation; empty when unknown
+  ActivationSpec activation_spec;
+  bool activation_known = false;
+  long width = 0;  // first hidden layer's width (config.json); 0 when unknown
+  std::vector<LayerStep> layers;  // logged steps in file order (step 0 first)
+  // Mean-field prediction at step 0 (theory.hpp), per layer: log10 of the layer's norm over
+  // the output layer's. Empty when layers.csv has no theory columns or no finite value.
+  std::vector<double> theory_grad_w_log10, theory_delta_log10;
+  bool has_caveats = false;           // summary.json has theory_caveats
+  std::vector<std::string> caveats;   // why the prediction may not hold; empty: it applies
+  // steps.csv
+  std::vector<double> step, loss, accuracy, probe_loss, probe_accuracy;
+};
+
+struct ReportData {
+  ResultsFolder folder;  // runs.csv (a sweep) or summary.json as one row (a run)
+  std::string name;      // the sweep's or run's name
+  std::size_t planned_runs = 1;         // sweep.json's runs; 1 for a single run
+  std::vector<std::string> swept_keys;  // sweep.json order
+  std::vector<RunData> runs;            // finished runs, sweep order
+};
+
+// Throws InputError naming the file: no such folder, not a results folder, a malformed or
+// ragged table, a non-numeric cell, a run in runs.csv without rows in layers.csv.
+ReportData load_report_data(const std::string& dir);
+
+}  // namespace gradflow

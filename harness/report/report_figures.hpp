@@ -1,0 +1,45 @@
+// The report's figures, each an SVG string built from loaded results: gradient norm per layer
+// (measured, and the mean-field prediction at init), loss and accuracy curves, unit fractions
+// per layer and step, sweep heatmaps, and activation functions with their derivatives.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/plot_svg.hpp"
+#include "report/report_data.hpp"
+#include "report/report_layout.hpp"
+#include "analysis/summarize.hpp"
+
+namespace gradflow {
+
+enum class NormKind { grad_w, delta };
+enum class FractionKind { dead, inactive, saturated };
+
+// Norm per layer of each line's run at step 0 (`at_end` false, with the prediction dashed
+// when the folder has one) or at its last logged step.
+std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind kind, bool at_end);
+// Probe loss (and, for a single run, the training-batch loss dashed) against step.
+std::string loss_plot(const ReportData& data, const LineGroup& group);
+// Probe accuracy against step; empty when no run has one (regression).
+std::string accuracy_plot(const ReportData& data, const LineGroup& group);
+// The lines' legend; `theory` adds the "dashed: prediction" entry.
+std::string group_legend(const LineGroup& group, bool theory, int width);
+
+// A run's fraction per hidden layer (rows, last layer on top) and logged step (columns, at
+// most `max_columns`, evenly picked with the first and last step kept).
+std::string fraction_heatmap(const RunData& run, FractionKind kind, std::size_t max_columns = 60);
+
+// A sweep pivot as a heatmap: colour by the cell mean on [lo, hi] (numbers), or by verdict
+// (text metrics, cells labelled so it reads in grey too).
+std::string pivot_heatmap(const Pivot& pivot, const std::string& title, double lo, double hi);
+// The finite range of a pivot's cell means.
+void pivot_range(const Pivot& pivot, double& lo, double& hi);
+
+// phi on [-19, 19] (`derivative` false) or phi', with the |phi'| < 1% of max bands shaded.
+std::string activation_plot(const ActivationSpec& activation, bool derivative);
+
+// Up to `count` indices of [0, n), evenly spread, first and last included.
+std::vector<std::size_t> spread_indices(std::size_t n, std::size_t count);
+
+}  // namespace gradflow

@@ -1,0 +1,78 @@
+// Shard merging; see merge.hpp.
+#include "run/merge.hpp"
+
+#include <filesystem>
+
+#include "base/atomic_file.hpp"
+#include "base/dir_lock.hpp"
+#include "base/errors.hpp"
+
+namespace gradflow {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool same_plan(const SweepManifest& a, const SweepManifest& b) {
+  if (a.runs.size() != b.runs.size() || a.swept_keys != b.swept_keys) return false;
+  for (std::size_t i = 0; i < a.runs.size(); ++i)
+    if (a.runs[i].id != b.runs[i].id) return false;
+  return true;
+}
+
+// Copies a finished run folder to `to` through a temp folder and a rename, so the result is
+// either absent or complete.
+void copy_run(const std::string& from, const std::string& to) {
+  const std::string temp = to + ".partial";
+  std::error_code ec;
+  fs::remove_all(temp, ec);
+  fs::copy(from, temp, fs::copy_options::recursive, ec);
+  if (ec) throw InputError(to, "", "cannot copy run folder from " + from + ": " + ec.message());
+  fs::remove_all(to, ec);
+  fs::rename(temp, to, ec);
+  if (ec) throw InputError(to, "", "cannot move run folder into place: " + ec.message());
+}
+
+}  // namespace
+
+MergeOutcome merge_shards(const std::vector<std::string>& shard_dirs, const std::string& out_dir) {
+  if (shard_dirs.empty()) throw InputError("merge", "", "expected at least one shard folder");
+  std::vector<SweepManifest> manifests;
+  for (const std::string& dir : shard_dirs) {
+    manifests.push_back(read_manifest(dir));
+    if (!same_plan(manifests.front(), manifests.back()))
+      throw InputError(dir + "/sweep.json", "",
+                       "this shard belongs to a different sweep than " + shard_dirs.front() +
+                           " (its run ids differ)");
+  }
+  SweepManifest merged = manifests.front();
+  merged.shard_index = 0;
+  merged.shard_count = 1;
+
+  ensure_writable_dir(out_dir);
+  const DirLock lock(out_dir);
+  // A merge killed mid-copy leaves "<id>.partial" folders; with the lock held none is live.
+  std::error_code ec;
+  for (fs::directory_iterator it(out_dir + "/runs", ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".partial") fs::remove_all(it->path(), ec);
+  MergeOutcome outcome;
+  outcome.planned = merged.runs.size();
+  for (const ManifestRun& r : merged.runs) {
+    const std::string target = run_folder(out_dir, r.id);
+    if (run_finished(target)) continue;
+    for (const std::string& dir : shard_dirs) {
+      const std::string source = run_folder(dir, r.id);
+      if (fs::equivalent(fs::path(dir), fs::path(out_dir))) continue;
+      if (run_finished(source)) {
+        fs::create_directories(out_dir + "/runs");
+        copy_run(source, target);
+        ++outcome.copied;
+        break;
+      }
+    }
+  }
+  write_file_atomic(out_dir + "/sweep.json", manifest_to_json(merged).dump(2) + "\n");
+  outcome.tables = write_sweep_tables(out_dir, merged, merged.runs);
+  return outcome;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,189 @@
+// One run into one folder; see run.hpp.
+#include "run/run.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/atomic_file.hpp"
+#include "base/errors.hpp"
+#include "io/params_io.hpp"
+#include "run/plan.hpp"
+#include "train/train.hpp"
+#include "io/writers.hpp"
+
+namespace gradflow {
+namespace {
+
+std::size_t physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : 0;
+}
+
+std::string gib(std::size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1ull << 30));
+  return buf;
+}
+
+// Streams CSV rows into temp files and keeps the first and last layer records.
+class RunFiles : public TrainObserver {
+ public:
+  RunFiles(const std::string& dir, const ProgressFn& progress)
+      : dir_(dir),
+        layers_file_(dir + "/layers.csv"),
+        steps_file_(dir + "/steps.csv"),
+        progress_(progress) {
+    layers_buf_ = csv_header(kLayerColumns);
+    steps_buf_ = csv_header(kStepColumns);
+  }
+
+  void on_log(const StepRecord& step, const std::vector<LayerRecord>& layers) override {
+    append_step_row(steps_buf_, "", step);
+    for (const LayerRecord& r : layers) append_layer_row(layers_buf_, "", r);
+    if (init_layers.empty()) init_layers = layers;
+    final_layers = layers;
+    if (layers_buf_.size() > (1u << 20)) flush();
+  }
+
+  bool on_progress(long step, long steps, double loss) override {
+    return progress_ ? progress_(step, steps, loss) : true;
+  }
+
+  void on_parameters(std::string_view when, const Parameters& params) override {
+    save_parameters(dir_ + "/params_" + std::string(when), params);
+  }
+
+  void commit() {
+    flush();
+    layers_file_.commit();
+    steps_file_.commit();
+  }
+
+  std::vector<LayerRecord> init_layers, final_layers;
+
+ private:
+  void flush() {
+    layers_file_.write(layers_buf_);
+    steps_file_.write(steps_buf_);
+    layers_buf_.clear();
+    steps_buf_.clear();
+  }
+
+  std::string dir_;
+  AtomicFile layers_file_, steps_file_;
+  std::string layers_buf_, steps_buf_;
+  const ProgressFn& progress_;
+};
+
+}  // namespace
+
+std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout) {
+  const std::size_t scalar = config.precision == Precision::float32 ? 4 : 8;
+  const std::size_t optimizer_copies = config.train.optimizer == Optimizer::adam       ? 2
+                                       : config.train.optimizer == Optimizer::momentum ? 1
+                                                                                       : 0;
+  std::size_t units = 0;
+  for (const LayerShape& s : layout.layers) units += std::size_t(s.fan_out);
+  const std::size_t batch_activations = 4 * units * std::size_t(config.train.batch_size);
+  const std::size_t probe_buffers = 3 * std::size_t(layout.max_width()) *
+                                    std::size_t(config.data.probe_size);
+  const std::size_t params = layout.parameter_count;
+  // Scalars in the run's precision plus the double copies made at init (and when saving).
+  return scalar * ((2 + optimizer_copies) * params + batch_activations + probe_buffers) +
+         8 * params + estimated_data_bytes(config, layout);
+}
+
+std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout) {
+  // Held at once: the generated examples, their train/probe split, and training's copy
+  // (inputs plus targets or one-hot labels), in double. Sizes are validated <= 10^9 and
+  // 65536, so this cannot overflow.
+  const std::size_t examples = std::size_t(config.data.train_size + config.data.probe_size);
+  return 3 * 8 * examples * std::size_t(layout.inputs + layout.outputs);
+}
+
+namespace {
+
+// Refuses a run whose estimated memory exceeds 80% of this machine's, naming the estimate and
+// the keys to change; the data's share decides whether /data or /model is to blame.
+void check_memory(const Config& config, const MlpLayout& layout) {
+  const std::size_t need = estimated_run_bytes(config, layout);
+  const std::size_t have = physical_memory_bytes();
+  if (!have || need <= have / 10 * 8) return;
+  const std::size_t data = estimated_data_bytes(config, layout);
+  const bool data_heavy = data > need / 2;
+  throw InputError(config.source, data_heavy ? "/data" : "/model",
+                   "this run needs about " + gib(need) + " of memory (" +
+                       std::to_string(layout.parameter_count) + " parameters, " + gib(data) +
+                       " of data) but the machine has " + gib(have) + "; reduce " +
+                       (data_heavy ? "data.train_size, data.probe_size or data.dim"
+                                   : "model.depth or model.width"));
+}
+
+}  // namespace
+
+PreparedRun prepare_run(const Config& config) {
+  PreparedRun run;
+  run.config = config;
+  // Synthetic data's shape follows from the config: check memory before generating anything
+  // (10^9 examples of dimension 65536 would not fit). A csv file is bounded by its loader's
+  // limits, and decides the shape itself.
+  if (config.data.kind != DataKind::csv) {
+    const NetworkShape shape = network_shape(config);
+    std::vector<long> widths;
+    for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
+    check_memory(config, make_layout(shape.inputs, widths, shape.outputs));
+  }
+  const std::uint64_t data_seed = config.data.seed.value_or(config.seed);
+  run.data = make_dataset(config.data, data_seed, config.source);
+  run.layout = layout_for(config, run.data);
+  check_memory(config, run.layout);
+
+  if (config.model.init_from.empty()) {
+    run.start = initial_parameters(config, run.layout);
+  } else {
+    std::filesystem::path folder(config.model.init_from);
+    if (folder.is_relative() && !config.base_dir.empty()) folder = config.base_dir / folder;
+    run.start = load_parameters(folder.string(), run.layout, config.source);
+  }
+  return run;
+}
+
+RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
+                       const ProgressFn& progress) {
+  ensure_writable_dir(out_dir);
+  // A previous run in this folder is no longer complete once this one starts.
+  std::error_code ec;
+  std::filesystem::remove(out_dir + "/summary.json", ec);
+  std::filesystem::remove_all(out_dir + "/params_init", ec);
+  std::filesystem::remove_all(out_dir + "/params_final", ec);
+
+  RunFiles files(out_dir, progress);
+  // Moved: training drops the double copy of the initial parameters once it has its own.
+  const TrainResult result = train(run.config, run.data, std::move(run.start), files);
+  RunOutcome outcome;
+  outcome.summary = result.summary;
+  outcome.interrupted = result.interrupted;
+  outcome.lifecycle = result.lifecycle;
+  if (result.interrupted) return outcome;  // temp files are removed with `files`
+
+  try {
+    files.commit();
+    std::string lifecycle = csv_header(kLifecycleColumns);
+    for (const LifecycleRecord& r : result.lifecycle) append_lifecycle_row(lifecycle, "", r);
+    write_file_atomic(out_dir + "/lifecycle.csv", lifecycle);
+    write_file_atomic(out_dir + "/config.json", config_with_provenance(run.config).dump(2) + "\n");
+    write_file_atomic(out_dir + "/summary.json", summary_to_json(result.summary).dump(2) + "\n");
+  } catch (const InputError&) {
+    // A write failed (a full disk): leave no CSVs that could pass for results, as an
+    // interrupted run does; the caller reports the error.
+    for (const char* name : {"layers.csv", "steps.csv", "lifecycle.csv", "config.json"})
+      std::filesystem::remove(out_dir + "/" + name, ec);
+    throw;
+  }
+  outcome.init_layers = std::move(files.init_layers);
+  outcome.final_layers = std::move(files.final_layers);
+  return outcome;
+}
+
+}  // namespace gradflow

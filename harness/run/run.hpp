@@ -1,0 +1,50 @@
+// One run end to end: everything that depends on user input is checked first (prepare_run),
+// then training streams its records into the run folder (execute_run). summary.json is written
+// last, so its presence marks a complete run.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "data/data.hpp"
+#include "nn/model.hpp"
+#include "train/records.hpp"
+
+namespace gradflow {
+
+struct PreparedRun {
+  Config config;
+  Dataset data;
+  MlpLayout layout;
+  Parameters start;
+};
+
+// Builds the data set and the initial parameters (drawn, or loaded from model.init_from) and
+// refuses a run whose memory would not fit this machine (before generating synthetic data).
+// Throws InputError; writes nothing.
+PreparedRun prepare_run(const Config& config);
+
+// Bytes a run needs: parameters, gradients, optimizer state, batch and probe activations, and
+// its data set (estimated_data_bytes).
+std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout);
+std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout);
+
+// Called after every step; return false to stop (the run then leaves no summary.json).
+using ProgressFn = std::function<bool(long step, long steps, double loss)>;
+
+struct RunOutcome {
+  RunSummary summary;
+  bool interrupted = false;
+  std::vector<LayerRecord> init_layers;   // step 0
+  std::vector<LayerRecord> final_layers;  // last logged step
+  std::vector<LifecycleRecord> lifecycle;
+};
+
+// Writes out_dir/{config.json, steps.csv, layers.csv, lifecycle.csv, params_init/, params_final/,
+// summary.json}, each atomically. An interrupted run leaves no summary.json and no CSVs.
+RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
+                       const ProgressFn& progress);
+
+}  // namespace gradflow

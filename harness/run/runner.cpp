@@ -1,0 +1,135 @@
+// The parallel sweep runner; see runner.hpp.
+#include "run/runner.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "base/atomic_file.hpp"
+#include "base/dir_lock.hpp"
+#include "base/errors.hpp"
+
+namespace gradflow {
+namespace {
+
+// What a run's data set and memory depend on; seeds are left out, so a sweep over seeds
+// checks its data once.
+std::string shape_key(const Config& c) {
+  Json j = to_json(c);
+  j["data"]["seed"] = nullptr;
+  return j["data"].dump() + j["model"]["depth"].dump() + j["model"]["width"].dump() +
+         j["model"]["init_from"].dump() + j["precision"].dump() + j["train"]["optimizer"].dump() +
+         j["train"]["batch_size"].dump();
+}
+
+// Removes temp files ("<file>.tmp.<pid>", see atomic_file.hpp) that a process killed mid-write
+// left in `dir`, so a resumed run's folder holds only its own files. Call only with the sweep's
+// lock held: then no live process owns them.
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const std::size_t at = name.rfind(".tmp.");
+    if (at != std::string::npos && at + 5 < name.size() &&
+        name.find_first_not_of("0123456789", at + 5) == std::string::npos) {
+      std::error_code ignored;  // a file that cannot be removed is only clutter
+      std::filesystem::remove(it->path(), ignored);
+    }
+  }
+}
+
+void precheck(const std::vector<RunSpec>& runs) {
+  std::set<std::string> seen;
+  for (const RunSpec& r : runs)
+    if (seen.insert(shape_key(r.config)).second) (void)prepare_run(r.config);
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
+                       const SweepOptions& options, const SweepEvents& events) {
+  const std::vector<RunSpec> selected =
+      shard_runs(plan.runs, options.shard_index, options.shard_count);
+  precheck(selected);
+
+  ensure_writable_dir(out_dir);
+  const DirLock lock(out_dir);
+  remove_stale_temp_files(out_dir);
+  const SweepManifest manifest = manifest_from_plan(plan, options.shard_index, options.shard_count);
+  write_file_atomic(out_dir + "/sweep.json", manifest_to_json(manifest).dump(2) + "\n");
+  std::vector<ManifestRun> shard_manifest_runs;
+  for (const RunSpec& r : selected) shard_manifest_runs.push_back(manifest.runs[r.index]);
+
+  SweepOutcome outcome;
+  outcome.selected = selected.size();
+  std::vector<const RunSpec*> pending;
+  for (const RunSpec& r : selected) {
+    if (!options.force && run_finished(run_folder(out_dir, r.id)))
+      ++outcome.skipped;
+    else
+      pending.push_back(&r);
+  }
+
+  std::mutex mutex;  // guards outcome, events and the tables
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::size_t done = outcome.skipped;
+  auto last_tables = std::chrono::steady_clock::now();
+  const auto should_stop = [&] {
+    if (stop.load()) return true;
+    if (events.should_stop && events.should_stop()) stop.store(true);
+    return stop.load();
+  };
+
+  auto worker = [&] {
+    for (std::size_t i = next++; i < pending.size() && !should_stop(); i = next++) {
+      const RunSpec& spec = *pending[i];
+      RunOutcome result;
+      std::string failure;
+      try {
+        remove_stale_temp_files(run_folder(out_dir, spec.id));
+        result = execute_run(prepare_run(spec.config), run_folder(out_dir, spec.id),
+                             [&](long, long, double) { return !should_stop(); });
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      std::lock_guard<std::mutex> guard(mutex);
+      if (!failure.empty()) {
+        outcome.failed.push_back({spec.id, spec.label, failure});
+        continue;
+      }
+      if (result.interrupted) {
+        outcome.interrupted = true;
+        continue;
+      }
+      ++outcome.ran;
+      ++done;
+      if (events.on_run_done) events.on_run_done(spec, result, done, selected.size());
+      // Keep the tables current without rewriting them after every short run.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_tables > std::chrono::seconds(2)) {
+        // Not fatal here (an exception would escape the thread): the final write below
+        // reports a full disk or a lost folder to the caller.
+        try {
+          write_sweep_tables(out_dir, manifest, shard_manifest_runs);
+        } catch (const std::exception&) {
+        }
+        last_tables = now;
+      }
+    }
+  };
+
+  const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, pending.size()));
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t j = 0; j < jobs; ++j) threads.emplace_back(worker);
+  }
+  outcome.interrupted = outcome.interrupted || stop.load();
+  outcome.tables = write_sweep_tables(out_dir, manifest, shard_manifest_runs);
+  return outcome;
+}
+
+}  // namespace gradflow

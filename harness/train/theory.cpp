@@ -1,0 +1,227 @@
+// Mean-field predictions; see theory.hpp.
+#include "train/theory.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+
+#include "base/errors.hpp"
+
+namespace gradflow {
+namespace {
+
+struct Quadrature {
+  std::vector<double> nodes, weights;  // for E over N(0, 1): sum w_i f(x_i)
+};
+
+// Golub-Welsch: the nodes of the physicists' Hermite rule are the eigenvalues of the symmetric
+// tridiagonal Jacobi matrix with off-diagonal sqrt(k/2); weights are sqrt(pi) * (first
+// eigenvector component)^2. E[f(z)] = sum_i w_i f(sqrt(2) x_i) / sqrt(pi). Stored: the nodes
+// sqrt(2) x_i and the weights w_i / sqrt(pi).
+Quadrature gauss_hermite(int points) {
+  Eigen::MatrixXd jacobi = Eigen::MatrixXd::Zero(points, points);
+  for (int k = 1; k < points; ++k) jacobi(k, k - 1) = jacobi(k - 1, k) = std::sqrt(k / 2.0);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(jacobi);
+  Quadrature q;
+  for (int i = 0; i < points; ++i) {
+    const double v0 = solver.eigenvectors()(0, i);
+    q.nodes.push_back(std::numbers::sqrt2 * solver.eigenvalues()(i));
+    q.weights.push_back(v0 * v0);  // w_i / sqrt(pi): these sum to 1
+  }
+  return q;
+}
+
+double mean_square(const Eigen::Ref<const MatD>& m) {
+  return m.size() ? m.squaredNorm() / double(m.size()) : 0.0;
+}
+
+// Mean over pairs of different examples (columns) of x_i . x_j / rows.
+double mean_pair_product(const MatD& x) {
+  const double n = double(x.cols());
+  if (n < 2 || x.rows() == 0) return 0.0;
+  const double all = x.rowwise().sum().squaredNorm(), own = x.squaredNorm();
+  return (all - own) / (n * (n - 1) * double(x.rows()));
+}
+
+// E[f(z_a) g(z_b)] for a pair of unit-variance standard normals with correlation rho:
+// z_b = rho z_a + sqrt(1 - rho^2) w. A 48-point rule per dimension (2304 nodes) keeps a
+// 1000-layer prediction cheap.
+double pair_expectation(const std::function<double(double)>& f,
+                        const std::function<double(double)>& g, double rho) {
+  static const Quadrature rule = gauss_hermite(48);
+  rho = std::clamp(rho, -1.0, 1.0);
+  const double r = std::sqrt(1 - rho * rho);
+  double sum = 0;
+  for (std::size_t i = 0; i < rule.nodes.size(); ++i) {
+    double inner = 0;
+    for (std::size_t j = 0; j < rule.nodes.size(); ++j)
+      inner += rule.weights[j] * g(rho * rule.nodes[i] + r * rule.nodes[j]);
+    sum += rule.weights[i] * f(rule.nodes[i]) * inner;
+  }
+  return sum;
+}
+
+}  // namespace
+
+double gaussian_expectation(const std::function<double(double)>& f, int points) {
+  // A deep network asks for several expectations per layer: solve the eigenproblem once.
+  static const Quadrature standard = gauss_hermite(96);
+  const Quadrature local = points == 96 ? Quadrature{} : gauss_hermite(points);
+  const Quadrature& q = points == 96 ? standard : local;
+  double sum = 0;
+  for (std::size_t i = 0; i < q.nodes.size(); ++i) sum += q.weights[i] * f(q.nodes[i]);
+  return sum;
+}
+
+FlowInputs flow_inputs(const Config& config, const Parameters& start, const Examples& train) {
+  FlowInputs in;
+  in.activation = config.model.activation_spec();
+  in.inputs = train.x.rows();
+  in.q_input = mean_square(train.x);
+  in.k_input = mean_pair_product(train.x);
+  in.batch = config.train.batch_size;
+  in.mse = config.train.loss == Loss::mse;
+  if (in.mse && train.y.size()) {
+    in.q_target = mean_square(train.y);
+    in.k_target = mean_pair_product(train.y);
+  } else if (in.mse && !train.labels.empty()) {  // one-hot targets over `outputs` classes
+    const long classes = start.w.back().rows();
+    std::vector<double> share(std::size_t(classes), 0.0);
+    for (int label : train.labels) share[std::size_t(label)] += 1.0 / double(train.labels.size());
+    in.q_target = 1.0 / double(classes);
+    for (double p : share) in.k_target += p * p / double(classes);  // P(same label) / classes
+  }
+  const std::size_t layers = start.w.size();
+  for (std::size_t l = 0; l < layers; ++l) {
+    const MatD& w = start.w[l];
+    in.sigma_w2.push_back(double(w.cols()) * mean_square(w));
+    if (l + 1 == layers) break;
+    const VecD& b = start.b[l];
+    const double mean = b.size() ? b.mean() : 0.0;
+    in.bias_mean.push_back(mean);
+    in.bias_var.push_back(std::max(0.0, mean_square(b) - mean * mean));
+    in.widths.push_back(w.rows());
+  }
+  return in;
+}
+
+FlowPrediction predict_flow(const FlowInputs& in) {
+  const std::size_t hidden = in.widths.size();
+  GF_ASSERT(in.sigma_w2.size() == hidden + 1 && in.bias_mean.size() == hidden &&
+            in.bias_var.size() == hidden);
+  const ActivationSpec& act = in.activation;
+  auto value = [&](double z) { return activation_value(act, z); };
+  auto slope = [&](double z) { return activation_derivative(act, z); };
+  FlowPrediction p;
+  // Forward, per unit of layer l: one example's z ~ N(mean bias, v); two examples' z share the
+  // unit's bias and weights, so they covary by c = sigma_w^2 E[a_i a_j] + bias variance.
+  double a2 = in.q_input, ac = in.k_input;  // previous layer's E[a^2] and E[a_i a_j]
+  std::vector<double> layer_a2, layer_ac, chi_pair;
+  for (std::size_t l = 0; l < hidden; ++l) {
+    const double mean = in.bias_mean[l];
+    const double v = in.sigma_w2[l] * a2 + in.bias_var[l];
+    const double c = in.sigma_w2[l] * ac + in.bias_var[l];
+    const double s = std::sqrt(v);
+    const double rho = v > 0 ? c / v : 1.0;
+    auto at = [&](const auto& f) { return [&, f](double z) { return f(mean + s * z); }; };
+    p.q.push_back(v + mean * mean);
+    p.k.push_back(c + mean * mean);
+    a2 = gaussian_expectation([&](double z) { return value(mean + s * z) * value(mean + s * z); });
+    ac = pair_expectation(at(value), at(value), rho);
+    layer_a2.push_back(a2);
+    layer_ac.push_back(ac);
+    const double w2 = in.sigma_w2[l + 1];
+    p.chi.push_back(w2 * gaussian_expectation([&](double z) {
+      const double d = slope(mean + s * z);
+      return d * d;
+    }));
+    chi_pair.push_back(w2 * pair_expectation(at(slope), at(slope), rho));
+  }
+  // Backward: per-example ||delta_l||^2 = chi_l ||delta_{l+1}||^2 (independent of widths), and
+  // the same for the product of two examples' deltas with the pair factor.
+  p.delta_log10.assign(hidden + 1, 0.0);
+  std::vector<double> delta2(hidden + 1), delta_pair(hidden + 1);
+  const double q_out = in.sigma_w2[hidden] * a2, k_out = in.sigma_w2[hidden] * ac;
+  delta2[hidden] = in.mse ? q_out + in.q_target : 1.0;
+  delta_pair[hidden] = in.mse ? k_out + in.k_target : 0.0;
+  for (std::size_t l = hidden; l-- > 0;) {
+    delta2[l] = p.chi[l] * delta2[l + 1];
+    delta_pair[l] = chi_pair[l] * delta_pair[l + 1];
+    p.delta_log10[l] = p.delta_log10[l + 1] + 0.5 * std::log10(p.chi[l]);
+  }
+  // A batch's dW_l = (1/B) sum_i delta_i a_i^T, so B^2 ||dW_l||^2 = sum_ij (delta_i . delta_j)
+  // (a_i . a_j): B diagonal terms and B (B - 1) cross terms; a is the layer's input.
+  auto batch_grad2 = [&](std::size_t l) {
+    const double units = l == 0 ? double(in.inputs) : double(in.widths[l - 1]);
+    const double own = units * (l == 0 ? in.q_input : layer_a2[l - 1]);
+    const double pair = units * (l == 0 ? in.k_input : layer_ac[l - 1]);
+    return delta2[l] * own + double(in.batch - 1) * delta_pair[l] * pair;
+  };
+  const double out = batch_grad2(hidden);
+  for (std::size_t l = 0; l <= hidden; ++l)
+    p.grad_w_log10.push_back(0.5 * std::log10(batch_grad2(l) / out));
+  return p;
+}
+
+FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<double>& sigma_w2,
+                            double sigma_b2, double q_input, const std::vector<long>& widths,
+                            long inputs) {
+  FlowInputs in;
+  in.activation = activation;
+  in.sigma_w2 = sigma_w2;
+  in.bias_mean.assign(widths.size(), 0.0);
+  in.bias_var.assign(widths.size(), sigma_b2);
+  in.q_input = q_input;
+  in.widths = widths;
+  in.inputs = inputs;
+  return predict_flow(in);
+}
+
+std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout) {
+  std::vector<std::string> out;
+  long narrowest = 0;
+  double inverse_widths = 0;  // sum 1/n_l: the spread of log norms grows with it
+  for (long l = 0; l + 1 < layout.num_layers(); ++l) {
+    const long n = layout.layers[std::size_t(l)].fan_out;
+    narrowest = narrowest ? std::min(narrowest, n) : n;
+    inverse_widths += 1.0 / double(n);
+  }
+  if (narrowest && narrowest < 64)
+    out.push_back("finite width: narrowest hidden layer has " + std::to_string(narrowest) +
+                  " units (theory is for wide layers, >= 64)");
+  else if (inverse_widths > 0.25)
+  {
+    char sum[32];
+    std::snprintf(sum, sizeof sum, "%.2f", inverse_widths);
+    out.push_back(std::string("finite width: depth/width is large (sum of 1/width = ") + sum +
+                  " > 0.25), so per-run norms scatter around the mean (Hanin & Nica 2019)");
+  }
+  if (layout.inputs < 16)
+    out.push_back("input dimension " + std::to_string(layout.inputs) +
+                  " < 16: first-layer pre-activations are far from Gaussian");
+  if (config.train.loss == Loss::cross_entropy)
+    out.push_back("cross-entropy: the weight-gradient prediction takes output errors as "
+                  "uncorrelated across examples (true for balanced labels at a uniform softmax); "
+                  "delta_norm, per example, is unaffected");
+  if (!config.model.init_from.empty())
+    out.push_back("loaded parameters (model.init_from): theory assumes independent random "
+                  "weights");
+  return out;
+}
+
+void attach_prediction(const FlowPrediction& p, std::vector<LayerRecord>& layers) {
+  GF_ASSERT(layers.size() == p.delta_log10.size());
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    layers[l].theory_delta_log10 = p.delta_log10[l];
+    layers[l].theory_grad_w_log10 = p.grad_w_log10[l];
+  }
+}
+
+void attach_prediction(const FlowPrediction& p, RunSummary& summary) {
+  summary.theory_delta_ratio_log10 = p.delta_log10.front();
+  summary.theory_grad_ratio_log10 = p.grad_w_log10.front();
+}
+
+}  // namespace gradflow

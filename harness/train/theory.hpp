@@ -1,0 +1,73 @@
+// Mean-field predictions of gradient flow at init (Poole et al. 2016; Schoenholz et al. 2017;
+// He et al. 2015): the forward variance map q_l = sigma_w^2 E[phi(z_{l-1})^2] + sigma_b^2 and the
+// backward factor chi_l = sigma_w^2 E[phi'(z_l)^2], z_l ~ N(mean bias, q_l - mean bias^2),
+// expectations by Gauss-Hermite quadrature. The same maps over a pair of examples (Poole et al.'s
+// covariance map) give the cross-example terms of a batch's weight gradient, which matter when
+// activations share a mean (relu, sigmoid). Valid for wide layers at init with independent random
+// weights; not after training (theory_caveats says when a run is outside that regime).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nn/activation.hpp"
+#include "config/config.hpp"
+#include "data/data.hpp"
+#include "nn/model.hpp"
+#include "train/records.hpp"
+
+namespace gradflow {
+
+// E[f(z)] for z ~ N(0, 1) by n-point Gauss-Hermite quadrature (Golub & Welsch 1969).
+double gaussian_expectation(const std::function<double(double)>& f, int points = 96);
+
+// What the prediction needs from a network: hidden layers 0..hidden-1, then the output layer.
+struct FlowInputs {
+  ActivationSpec activation;
+  std::vector<double> sigma_w2;   // fan_in x mean square weight, per layer (hidden..., output)
+  std::vector<double> bias_mean;  // per hidden layer: mean of its biases
+  std::vector<double> bias_var;   // per hidden layer: variance of its biases across units
+  double q_input = 1.0;           // mean square of an input feature
+  double k_input = 0.0;           // mean over pairs of examples of x_i . x_j / features
+  // The output layer's error signal (MSE: outputs - targets): its targets' mean square and
+  // cross-example product, per output. Without MSE the errors are taken as uncorrelated
+  // (cross-entropy's p - onehot averages to zero over balanced label pairs).
+  bool mse = false;
+  double q_target = 0.0;
+  double k_target = 0.0;
+  long batch = 1;  // examples per batch: a batch gradient is a sum of per-example ones
+  std::vector<long> widths;       // hidden widths
+  long inputs = 0;
+};
+
+// The moments of the network `start` actually holds (drawn or loaded) and of the training
+// inputs, so the prediction is for this run, whatever its init.
+FlowInputs flow_inputs(const Config& config, const Parameters& start, const Examples& train);
+
+// Per layer of a network with `hidden` layers and an output layer (indices 0..hidden).
+struct FlowPrediction {
+  std::vector<double> q;    // pre-activation second moment per unit, hidden layers
+  std::vector<double> k;    // pre-activation product of two different examples, hidden layers
+  std::vector<double> chi;  // backward factor through hidden layer l (uses W_{l+1}'s variance)
+  // log10(RMS per-example ||delta_l|| / the output layer's) and log10(||dW_l|| / ||dW_out||)
+  // of a batch's mean loss, every layer (the output layer's entries are 0).
+  std::vector<double> delta_log10;
+  std::vector<double> grad_w_log10;
+};
+
+FlowPrediction predict_flow(const FlowInputs& in);
+
+// Uniform layers with zero-mean biases of variance sigma_b2 (the textbook setting).
+FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<double>& sigma_w2,
+                            double sigma_b2, double q_input, const std::vector<long>& widths,
+                            long inputs);
+
+// Why the prediction may not describe this run at init; empty when it should.
+std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout);
+
+// Copies a prediction into the step-0 layer records and the run summary.
+void attach_prediction(const FlowPrediction& p, std::vector<LayerRecord>& layers);
+void attach_prediction(const FlowPrediction& p, RunSummary& summary);
+
+}  // namespace gradflow

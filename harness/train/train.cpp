@@ -1,0 +1,267 @@
+// The training loop. Step k computes the loss and gradients at the parameters reached after k
+// updates; step 0 is the network at init. Steps 0..steps are measured, updates 0..steps-1
+// applied, so the last logged step shows the trained network.
+#include "train/train.hpp"
+
+#include <cmath>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "base/errors.hpp"
+#include "nn/init.hpp"
+#include "train/lifecycle.hpp"
+#include "nn/loss.hpp"
+#include "nn/optimizer.hpp"
+#include "train/probes.hpp"
+#include "nn/rng.hpp"
+#include "train/summary.hpp"
+#include "train/theory.hpp"
+#include "analysis/verdict.hpp"
+
+namespace gradflow {
+namespace {
+
+// Mini-batches without replacement: a seeded permutation consumed in order and redrawn when
+// used up (a batch may span two epochs, so every batch has the same size). With batch_size ==
+// train size the order is never shuffled: plain full-batch gradient descent.
+struct BatchSampler {
+  std::vector<std::size_t> order;
+  std::size_t cursor = 0;
+  bool full_batch = false;
+  Rng rng;
+
+  void next(std::vector<std::size_t>& batch) {
+    if (full_batch) return;  // batch already holds 0..n-1
+    for (std::size_t& slot : batch) {
+      if (cursor == order.size()) {
+        shuffle(order, rng);
+        cursor = 0;
+      }
+      slot = order[cursor++];
+    }
+  }
+};
+
+BatchSampler make_sampler(std::size_t train_size, std::size_t batch_size, std::uint64_t seed,
+                          std::vector<std::size_t>& batch) {
+  BatchSampler s;
+  s.order.resize(train_size);
+  for (std::size_t i = 0; i < train_size; ++i) s.order[i] = i;
+  s.full_batch = batch_size == train_size;
+  s.rng = make_rng(seed, "batches");
+  s.cursor = train_size;  // shuffle before the first batch
+  batch.assign(batch_size, 0);
+  if (s.full_batch)
+    for (std::size_t i = 0; i < batch_size; ++i) batch[i] = i;
+  return s;
+}
+
+template <class T>
+TrainResult train_typed(const Config& config, const Dataset& data, Parameters start,
+                        TrainObserver& observer) {
+  const TrainConfig& tc = config.train;
+  const MlpLayout layout = layout_for(config, data);
+  const long num_layers = layout.num_layers();
+  const bool classification = data.task == Task::classification;
+  const bool cross_entropy = tc.loss == Loss::cross_entropy;
+
+  Mlp<T> mlp = make_mlp<T>(layout, config.model.activation_spec());
+  set_parameters(mlp, start);
+  if (config.log.save_params) observer.on_parameters("init", start);
+  const FlowPrediction theory = predict_flow(flow_inputs(config, start, data.train));
+  // The network has its own copy now; at depth 100 x width 1024 in float64 this one is 800 MB.
+  start = Parameters{};
+#ifdef __GLIBC__
+  // glibc keeps freed heap pages for reuse; hand a large copy back to the system (peak RSS of
+  // a depth-100 width-1024 float64 run: 1.34x -> 1.03x of its budget, benchmarks/peak_rss.sh).
+  if (layout.parameter_count * sizeof(double) >= (std::size_t(64) << 20)) malloc_trim(0);
+#endif
+
+  // Everything the loop touches is allocated here, once.
+  const long batch_size = tc.batch_size;
+  Workspace<T> ws = make_workspace<T>(layout, batch_size);
+  OptimizerState<T> opt = make_optimizer_state<T>(tc, layout);
+  ProbeSet<T> probe = make_probe_set<T>(data.probe, data.outputs);
+  const Mat<T> train_x = data.train.x.cast<T>();
+  Mat<T> train_y;  // MSE targets: regression values, or one-hot labels
+  if (!cross_entropy) {
+    if (classification) {
+      train_y = Mat<T>::Zero(data.outputs, data.train.size());
+      for (long j = 0; j < data.train.size(); ++j)
+        train_y(data.train.labels[std::size_t(j)], j) = T(1);
+    } else {
+      train_y = data.train.y.cast<T>();
+    }
+  }
+  Mat<T> batch_y(cross_entropy ? 0 : data.outputs, batch_size);
+  std::vector<int> batch_labels(std::size_t(classification ? batch_size : 0));
+  std::vector<std::size_t> batch;
+  BatchSampler sampler = make_sampler(std::size_t(data.train.size()), std::size_t(batch_size),
+                                      config.seed, batch);
+
+  std::vector<LayerRecord> layers(static_cast<std::size_t>(num_layers));
+  std::vector<LayerRecord> init_layers;
+  std::vector<long> hidden_widths;
+  for (long l = 0; l + 1 < num_layers; ++l) hidden_widths.push_back(layout.layers[std::size_t(l)].fan_out);
+  UnitStates unit_states = make_unit_states(hidden_widths);
+  LifecycleTracker lifecycle = make_lifecycle_tracker(hidden_widths);
+  StepSquares squares = make_step_squares(num_layers);
+  UpdateNorms update_norms{std::vector<double>(std::size_t(num_layers), kNaN),
+                           std::vector<double>(std::size_t(num_layers), kNaN)};
+  std::vector<double> prev_weight_norms(std::size_t(num_layers), kNaN);
+  bool have_update_norms = false;  // the last update measured itself (and the weights it wrote)
+  for (long l = 0; l < num_layers; ++l) {
+    layers[std::size_t(l)].layer = int(l + 1);
+    layers[std::size_t(l)].fan_in = layout.layers[std::size_t(l)].fan_in;
+    layers[std::size_t(l)].fan_out = layout.layers[std::size_t(l)].fan_out;
+    layers[std::size_t(l)].output = l + 1 == num_layers;
+  }
+
+  TrainResult result;
+  RunSummary& summary = result.summary;
+  summary.parameters = long(layout.parameter_count);
+  attach_prediction(theory, summary);
+  summary.theory_caveats = theory_caveats(config, layout);
+  StepRecord last_step;
+  double max_grad_norm = 0;
+
+  for (long k = 0; k <= tc.steps; ++k) {
+    sampler.next(batch);
+    for (long j = 0; j < batch_size; ++j) {
+      const std::size_t src = batch[std::size_t(j)];
+      ws.input.col(j) = train_x.col(Eigen::Index(src));
+      if (!cross_entropy) batch_y.col(j) = train_y.col(Eigen::Index(src));
+      if (classification) batch_labels[std::size_t(j)] = data.train.labels[src];
+    }
+    mlp_forward(mlp, ws);
+    const LossValue lv = cross_entropy
+                             ? softmax_cross_entropy<T>(ws.z.back(), batch_labels, &ws.delta.back())
+                             : mean_squared_error<T>(ws.z.back(), batch_y, &ws.delta.back());
+    const bool log_planned = k % config.log.every == 0 || k == tc.steps;
+    mlp_backward(mlp, ws, log_planned ? squares.delta.data() : nullptr);
+    const double grad_norm = gradient_squares(mlp, squares);
+
+    const bool diverged = !std::isfinite(lv.loss) || !std::isfinite(grad_norm);
+    const bool log_now = log_planned || diverged;
+    if (log_now) {
+      StepRecord step;
+      step.step = k;
+      step.lr = learning_rate(tc, k);
+      step.loss = lv.loss;
+      if (classification && std::isfinite(lv.loss)) {
+        const long correct =
+            cross_entropy ? lv.correct : count_correct<T>(ws.z.back(), batch_labels);
+        step.accuracy = double(correct) / double(batch_size);
+      }
+      step.grad_norm = grad_norm;
+      step.clipped = tc.clip_norm > 0 && grad_norm > tc.clip_norm;
+      for (LayerRecord& r : layers) r.step = k;
+      if (!log_planned) delta_squares(ws, squares);
+      measure_gradients(mlp, ws, squares, have_update_norms ? &update_norms.weight_after : nullptr,
+                        layers);
+      for (std::size_t l = 0; l < layers.size(); ++l)
+        layers[l].update_ratio =
+            have_update_norms ? update_norms.update[l] / prev_weight_norms[l] : kNaN;
+      const long probe_every = config.log.probe_every;
+      const bool probe_now = probe_every == 0 || k % probe_every == 0 || k == tc.steps ||
+                             diverged;
+      if (probe_now) {
+        const ProbeOutcome po =
+            measure_probe(mlp, data.task, cross_entropy, probe, layers, &unit_states);
+        if (!diverged) observe_units(lifecycle, unit_states, k);
+        step.probe_loss = po.loss;
+        step.probe_accuracy = po.accuracy;
+      } else {
+        for (LayerRecord& r : layers) clear_probe_fields(r);
+      }
+      if (k == 0) attach_prediction(theory, layers);
+      observer.on_log(step, layers);
+      if (k == 0) {
+        init_layers = layers;
+        summary.grad_norm_init = grad_norm;
+        for (LayerRecord& r : layers)  // the prediction is for init only
+          r.theory_delta_log10 = r.theory_grad_w_log10 = kNaN;
+      }
+      last_step = step;
+      if (std::isfinite(grad_norm)) max_grad_norm = std::max(max_grad_norm, grad_norm);
+    }
+    if (diverged) {
+      summary.status = RunStatus::diverged;
+      summary.diverged_step = k;
+      summary.diverged_reason = !mlp.params.allFinite() ? "weights"
+                                : !std::isfinite(lv.loss) ? "loss"
+                                                          : "gradient";
+      break;
+    }
+    if (k == tc.steps) break;
+    if (!observer.on_progress(k, tc.steps, lv.loss)) {
+      result.interrupted = true;
+      return result;
+    }
+
+    const double lr = learning_rate(tc, k);
+    const double scale =
+        tc.clip_norm > 0 && grad_norm > tc.clip_norm ? tc.clip_norm / grad_norm : 1.0;
+    const long next = k + 1;
+    const bool measure_update = next % config.log.every == 0 || next == tc.steps;
+    // The weights have not changed since this step's measure_gradients: reuse its norms.
+    if (measure_update)
+      for (long l = 0; l < num_layers; ++l)
+        prev_weight_norms[std::size_t(l)] =
+            log_now ? layers[std::size_t(l)].weight_norm : norm_wide(mlp.w(l));
+    optimizer_step(tc, lr, scale, mlp, opt, measure_update ? &update_norms : nullptr);
+    have_update_norms = measure_update;
+    summary.steps_done = next;
+  }
+
+  summary.final_loss = last_step.loss;
+  summary.final_accuracy = last_step.accuracy;
+  summary.final_probe_loss = last_step.probe_loss;
+  summary.final_probe_accuracy = last_step.probe_accuracy;
+  summary.max_grad_norm = max_grad_norm;
+  fill_flow_indicators(summary, init_layers, layers);
+  result.lifecycle = lifecycle_records(lifecycle);
+  fill_lifecycle_indicators(summary, result.lifecycle);
+  const std::vector<Verdict> verdicts = judge_run(summary, config.verdict);
+  summary.verdict = kVerdictNames[std::size_t(verdicts.front())];
+  summary.verdicts = verdict_list(verdicts);
+  if (config.log.save_params && summary.status == RunStatus::completed)
+    observer.on_parameters("final", get_parameters(mlp));
+  return result;
+}
+
+}  // namespace
+
+MlpLayout layout_for(const Config& config, const Dataset& data) {
+  std::vector<long> widths;
+  for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
+  return make_layout(data.inputs, widths, data.outputs);
+}
+
+Parameters initial_parameters(const Config& config, const MlpLayout& layout) {
+  Rng rng = make_rng(config.seed, "init");
+  const WeightInitSpec weight_spec = config.model.weight_init_spec();
+  Parameters p;
+  for (long l = 0; l < layout.num_layers(); ++l) {
+    const LayerShape& s = layout.layers[std::size_t(l)];
+    MatD w(s.fan_out, s.fan_in);
+    init_weights(weight_spec, w, rng);
+    VecD b = VecD::Zero(s.fan_out);
+    // bias_init shapes the hidden units (e.g. -1 to provoke dead ReLUs); the linear output
+    // layer starts at zero bias so it does not bias the loss.
+    if (l + 1 < layout.num_layers()) init_bias(config.model.bias_init, b, rng);
+    p.w.push_back(std::move(w));
+    p.b.push_back(std::move(b));
+  }
+  return p;
+}
+
+TrainResult train(const Config& config, const Dataset& data, Parameters start,
+                  TrainObserver& observer) {
+  return config.precision == Precision::float32
+             ? train_typed<float>(config, data, std::move(start), observer)
+             : train_typed<double>(config, data, std::move(start), observer);
+}
+
+}  // namespace gradflow
