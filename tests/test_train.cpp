@@ -309,3 +309,30 @@ TEST_CASE("the optimizer's in-pass norms equal norms taken afterwards, bit for b
     }
   }
 }
+
+TEST_CASE("update_ratio is rescaled like the other norms: no underflow at depth 400", "[train]") {
+  // A depth-400 sigmoid net (Xavier, SGD): the first layers' gradients are ~1e-200, their
+  // updates' squares underflow double. With plain SGD the update is lr * grad, so the ratio at
+  // step 1 is lr * grad_w_norm / weight_norm of step 0, whatever the magnitude.
+  Config c = small_run();
+  c.model.activation = Activation::sigmoid;
+  c.model.init = WeightInit::xavier_normal;
+  c.model.depth = 400;
+  c.train.optimizer = Optimizer::sgd;
+  c.train.lr = 0.01;
+  c.train.steps = 1;
+  c.log.every = 1;
+  const auto run = test::run_in_memory(c);
+  REQUIRE(run.records.layers.size() == 2);
+  const std::vector<LayerRecord>& init = run.records.layers[0];
+  const std::vector<LayerRecord>& after = run.records.layers[1];
+  INFO("layer 1 grad_w_norm " << init[0].grad_w_norm);
+  REQUIRE(init[0].grad_w_norm < 1e-160);  // the regime where the squares underflow
+  REQUIRE(init[0].grad_w_norm > 0);
+  for (std::size_t l = 0; l < after.size(); ++l) {
+    const double expected = c.train.lr * init[l].grad_w_norm / init[l].weight_norm;
+    INFO("layer " << l + 1 << ": update_ratio " << after[l].update_ratio << ", expected "
+                  << expected);
+    REQUIRE_THAT(after[l].update_ratio, WithinRel(expected, 1e-6));
+  }
+}

@@ -383,7 +383,7 @@ std::string render_report(const ReportData& d, const ReportLayout& l) {
 }
 
 std::string build_report(const std::string& dir, const ReportOptions& options) {
-  const ReportData data = load_report_data(dir);
+  const ReportData data = load_report_data(dir, options.verdict_overrides);
   return render_report(data, plan_report(data, options));
 }
 

@@ -48,6 +48,9 @@ struct ReportData {
 
 // Throws InputError naming the file: no such folder, not a results folder, a malformed or
 // ragged table, a non-numeric cell, a run in runs.csv without rows in layers.csv.
-ReportData load_report_data(const std::string& dir);
+// Verdicts are judged with the folder's recorded thresholds changed by `verdict_overrides`
+// ("verdict.KEY=VALUE", analysis/rejudge.hpp).
+ReportData load_report_data(const std::string& dir,
+                            const std::vector<std::string>& verdict_overrides = {});
 
 }  // namespace gradflow
