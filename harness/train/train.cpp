@@ -125,7 +125,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
   RunSummary& summary = result.summary;
   summary.parameters = long(layout.parameter_count);
   attach_prediction(theory, summary);
-  summary.theory_caveats = theory_caveats(config, layout);
+  summary.theory_caveats = theory_caveats(config, layout, theory);
   StepRecord last_step;
   double max_grad_norm = 0;
 
