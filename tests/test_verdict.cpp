@@ -4,10 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <limits>
 
 #include "analysis/rejudge.hpp"
 #include "analysis/verdict.hpp"
+#include "analysis/compare.hpp"
 #include "base/csv_table.hpp"
+#include "io/writers.hpp"
 #include "support.hpp"
 
 using namespace gradflow;
@@ -139,4 +142,23 @@ TEST_CASE("verdicts follow the thresholds in force: rerun, summarize, report, co
   REQUIRE(test::gradflow_cli("compare " + dir.file("baseline") + " " + out +
                              " --set verdict.vanishing_decades=3")
               .code == 0);
+}
+
+TEST_CASE("an infinite indicator survives summary.json, so judging again keeps its verdict",
+          "[verdict]") {
+  // A layer whose gradient is exactly 0 (every unit dead) has grad_ratio_log10 = -inf:
+  // vanishing. summary.json must not turn it into a missing value.
+  RunSummary s;
+  s.grad_ratio_log10_init = 0.1;
+  s.grad_ratio_log10_final = -std::numeric_limits<double>::infinity();
+  s.final_loss = kNaN;
+  judge_summary(s, VerdictConfig{});
+  REQUIRE(s.verdicts == "vanishing");
+  const Json j = summary_to_json(s);
+  REQUIRE(j.at("grad_ratio_log10_final") == "-inf");
+  REQUIRE(j.at("final_loss").is_null());
+  test::TempDir dir("verdict-inf");
+  test::write_text(dir.file("summary.json"), j.dump(2));
+  const ResultsFolder folder = load_results_folder(dir.path.string());
+  REQUIRE(cell(folder.runs, 0, "verdicts") == "vanishing");
 }

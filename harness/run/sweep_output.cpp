@@ -7,6 +7,7 @@
 
 #include "analysis/verdict.hpp"
 #include "base/atomic_file.hpp"
+#include "base/csv_table.hpp"
 #include "config/config_reader.hpp"
 #include "base/errors.hpp"
 #include "io/writers.hpp"
@@ -65,7 +66,12 @@ void rejudge_summary(Json& summary, const VerdictConfig& thresholds) {
   const VerdictIndicators in = indicators_from(
       summary.value("status", std::string()), [&](std::string_view name) {
         const auto it = summary.find(std::string(name));
-        return it != summary.end() && it->is_number() ? it->get<double>() : kNaN;
+        if (it == summary.end()) return kNaN;
+        if (it->is_number()) return it->get<double>();
+        // An infinity is written as the string "inf" or "-inf" (writers.cpp).
+        const std::optional<double> v =
+            it->is_string() ? parse_number(it->get<std::string>()) : std::nullopt;
+        return v ? *v : kNaN;
       });
   const std::vector<Verdict> judged = judge_run(in, thresholds);
   summary["verdict"] = kVerdictNames[std::size_t(judged.front())];
