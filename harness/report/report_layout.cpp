@@ -74,7 +74,11 @@ std::string default_metric(const ReportData& data) {
         lo = std::min(lo, *v), hi = std::max(hi, *v);
     if (lo < hi && hi - lo > 1e-9 * std::max(std::abs(lo), std::abs(hi))) return m;
   }
-  return "grad_ratio_log10_init";
+  // Nothing varies: the first candidate the table has (an older or foreign runs.csv may lack
+  // the gradient ratio), else its first metric.
+  for (const char* m : kCandidates)
+    if (contains(valid, m)) return m;
+  return valid.empty() ? "grad_ratio_log10_init" : valid.front();
 }
 
 void check_swept(const ReportData& data, const std::string& key, const char* option) {
