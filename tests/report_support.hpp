@@ -3,7 +3,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <cctype>
 #include <regex>
 #include <string>
@@ -143,12 +142,11 @@ inline const char* kSweepConfig = R"({
 
 inline std::string make_results(const TempDir& dir, const char* config, const std::string& name) {
   write_text(dir.file(name + ".json"), config);
-  const auto r = gradflow_cli("run " + dir.file(name + ".json") + " --out " + dir.file(name) +
-                              " --jobs 2 -q");
+  const auto r =
+      gradflow_cli("run " + dir.file(name + ".json") + " --out " + dir.file(name) + " --jobs 2 -q");
   INFO(r.output);
   REQUIRE(r.code == 0);
   return dir.file(name);
 }
-
 
 }  // namespace gradflow::test

@@ -2,7 +2,6 @@
 // markup, the expected panels, lines and heatmap cells), errors that write nothing, and
 // byte-identical output for the same inputs.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -11,9 +10,9 @@
 #include "report/plot_svg.hpp"
 #include "report/report_figures.hpp"
 #include "report/report_layout.hpp"
+#include "report/svg.hpp"
 #include "report_support.hpp"
 #include "support.hpp"
-#include "report/svg.hpp"
 
 using namespace gradflow;
 using gradflow::test::gradflow_cli;
@@ -21,7 +20,6 @@ using gradflow::test::read_text;
 using gradflow::test::TempDir;
 using gradflow::test::write_text;
 using namespace gradflow::test;
-
 
 TEST_CASE("Log axis ticks are whole decades, thinned to nice steps", "[report]") {
   CHECK(svg::log_ticks(-3.2, 1.5) == std::vector<int>{-3, -2, -1, 0, 1});
@@ -93,11 +91,11 @@ TEST_CASE("Report of a single run: well-formed page with every panel", "[report]
   CHECK(page.find("<link") == std::string::npos);
   CHECK(page.find("@media print") != std::string::npos);
   // Norm plots at init and end for both norms, loss, accuracy, three fraction heatmaps.
-  for (const char* label : {"\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer at init (step 0)",
-                            "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer at init (step 0)",
-                            "loss on the probe set", "accuracy on the probe set", "dead units",
-                            "zero outputs (relu sparsity)",
-                            "relu: \xCF\x86(x)", "sigmoid: derivative \xCF\x86\xE2\x80\xB2(x)"}) {
+  for (const char* label :
+       {"\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer at init (step 0)",
+        "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer at init (step 0)", "loss on the probe set",
+        "accuracy on the probe set", "dead units", "zero outputs (relu sparsity)",
+        "relu: \xCF\x86(x)", "sigmoid: derivative \xCF\x86\xE2\x80\xB2(x)"}) {
     INFO(label);
     CHECK(!figure(page, label).empty());
   }

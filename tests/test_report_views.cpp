@@ -3,7 +3,6 @@
 // overlaid; figures as SVG files; the default metric, colours, labels and per-activation
 // measures; the quickstart's suggested next step; the sweep progress line.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -82,7 +81,8 @@ TEST_CASE("Report of a diverged run: steps before divergence drawn and marked", 
   const std::string run = dir.file("boom");
   const auto r = gradflow_cli("run " + std::string(GRADFLOW_SOURCE_DIR) +
                               "/configs/quickstart.json --set model.activation=relu --set "
-                              "model.init=he_normal --set train.steps=40 --out " + run + " -q");
+                              "model.init=he_normal --set train.steps=40 --out " +
+                              run + " -q");
   INFO(r.output);
   REQUIRE(r.code == 0);
   REQUIRE(read_text(run + "/summary.json").find("\"diverged\"") != std::string::npos);
@@ -146,7 +146,8 @@ TEST_CASE("Report of several folders: one line per folder, joined run table", "[
   }
   SECTION("same inputs, same bytes; a bad folder writes nothing") {
     CHECK(report_of(a + " " + b, dir.file("ab2.html")) == page);
-    const auto bad = gradflow_cli("report " + a + " " + dir.file("nope") + " -o " + dir.file("x.html"));
+    const auto bad =
+        gradflow_cli("report " + a + " " + dir.file("nope") + " -o " + dir.file("x.html"));
     CHECK(bad.code == 1);
     CHECK(!std::filesystem::exists(dir.file("x.html")));
   }
@@ -189,8 +190,8 @@ TEST_CASE("The quickstart's suggested next step trains", "[report][quickstart]")
   // The README suggests the same flags.
   CHECK(read_text(root + "/README.md").find(suggestion) != std::string::npos);
   TempDir dir("quickstart-next");
-  const auto r = gradflow_cli("run " + root + "/configs/quickstart.json " + suggestion +
-                              " --out " + dir.file("next") + " -q");
+  const auto r = gradflow_cli("run " + root + "/configs/quickstart.json " + suggestion + " --out " +
+                              dir.file("next") + " -q");
   INFO(r.output);
   REQUIRE(r.code == 0);
   const Json summary = Json::parse(read_text(dir.file("next/summary.json")));
@@ -227,7 +228,8 @@ ReportData fake_runs(const std::vector<std::string>& keys, const std::vector<std
 
 double fill_luminance(const std::string& fill) {
   const unsigned rgb = std::stoul(fill.substr(1), nullptr, 16);
-  return svg::luminance({((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0, (rgb & 255) / 255.0});
+  return svg::luminance(
+      {((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0, (rgb & 255) / 255.0});
 }
 
 }  // namespace
@@ -238,12 +240,14 @@ TEST_CASE("Report defaults and colours: a metric that varies, darker is worse, f
     const ReportData d = fake_runs({"train.lr"}, {"grad_ratio_log10_init", "units_died_fraction"},
                                    {{"0.01", "-1.5", "0"}, {"0.1", "-1.5", "0.4"}});
     CHECK(plan_report(d, {}).metric == "units_died_fraction");
-    const ReportData v = fake_runs({"model.depth"}, {"grad_ratio_log10_init", "units_died_fraction"},
-                                   {{"2", "-1.5", "0"}, {"8", "-4", "0.4"}});
+    const ReportData v =
+        fake_runs({"model.depth"}, {"grad_ratio_log10_init", "units_died_fraction"},
+                  {{"2", "-1.5", "0"}, {"8", "-4", "0.4"}});
     CHECK(plan_report(v, {}).metric == "grad_ratio_log10_init");
   }
   SECTION("one colour per activation whatever the order of the sweep") {
-    const ReportData a = fake_runs({"model.activation"}, {"final_loss"}, {{"relu", "1"}, {"tanh", "1"}});
+    const ReportData a =
+        fake_runs({"model.activation"}, {"final_loss"}, {{"relu", "1"}, {"tanh", "1"}});
     const ReportData b = fake_runs({"model.activation"}, {"final_loss"},
                                    {{"tanh", "1"}, {"sigmoid", "1"}, {"relu", "1"}});
     const LineGroup ga = plan_report(a, {}).groups.at(0), gb = plan_report(b, {}).groups.at(0);
@@ -253,7 +257,8 @@ TEST_CASE("Report defaults and colours: a metric that varies, darker is worse, f
   }
   SECTION("numbers as line labels carry their key") {
     const ReportData d = fake_runs({"train.clip_norm"}, {"final_loss"}, {{"0", "1"}, {"1", "2"}});
-    CHECK(plan_report(d, {}).groups.at(0).lines == std::vector<std::string>{"clip_norm=0", "clip_norm=1"});
+    CHECK(plan_report(d, {}).groups.at(0).lines ==
+          std::vector<std::string>{"clip_norm=0", "clip_norm=1"});
   }
   SECTION("more dead is darker, more gradient is brighter; colour bars labelled at both ends") {
     Pivot p;
@@ -265,7 +270,8 @@ TEST_CASE("Report defaults and colours: a metric that varies, darker is worse, f
     const auto fills = [](const std::string& svg) {
       std::vector<std::string> out;
       const std::regex cell("class=\"cell\"[^>]*fill=\"(#[0-9a-f]{6})\"");
-      for (auto it = std::sregex_iterator(svg.begin(), svg.end(), cell); it != std::sregex_iterator(); ++it)
+      for (auto it = std::sregex_iterator(svg.begin(), svg.end(), cell);
+           it != std::sregex_iterator(); ++it)
         out.push_back((*it)[1]);
       return out;
     };
@@ -341,7 +347,9 @@ TEST_CASE("Report reads layers.csv with rows of other layer kinds", "[report]") 
     if (kind != std::string::npos) {
       std::string extra = row;
       extra.replace(kind, 8, ",norm,");
-      out += std::regex_replace(extra, std::regex(",[0-9.e-]+,"), ",123,", std::regex_constants::format_first_only) + "\n";
+      out += std::regex_replace(extra, std::regex(",[0-9.e-]+,"), ",123,",
+                                std::regex_constants::format_first_only) +
+             "\n";
     }
     pos = end + 1;
   }
@@ -349,10 +357,12 @@ TEST_CASE("Report reads layers.csv with rows of other layer kinds", "[report]") 
   const std::string after = report_of(run, dir.file("b.html"));
   CHECK(figure(after, kGradW + " per layer at init (step 0)") ==
         figure(before, kGradW + " per layer at init (step 0)"));
-  CHECK(figure(after, kGradW + " per layer and step") == figure(before, kGradW + " per layer and step"));
+  CHECK(figure(after, kGradW + " per layer and step") ==
+        figure(before, kGradW + " per layer and step"));
 }
 
-TEST_CASE("Sweep progress: one line with runs done, runs in flight and an ETA", "[report][progress]") {
+TEST_CASE("Sweep progress: one line with runs done, runs in flight and an ETA",
+          "[report][progress]") {
   cli::SweepProgress progress(4, 1, 100, false);
   progress.step("aa", 50, 100);
   progress.step("bb", 10, 100);
@@ -389,4 +399,34 @@ TEST_CASE("Sweep progress: one line with runs done, runs in flight and an ETA", 
       CHECK(steps[steps.size() - 2] + 1 == 8);  // the last of the 8 training steps
     }
   }
+}
+
+TEST_CASE("Every docs/ page cited in the code, scripts and docs exists", "[docs]") {
+  namespace fs = std::filesystem;
+  const fs::path root = GRADFLOW_SOURCE_DIR;
+  const std::regex cited("docs/([A-Za-z0-9_.-]+\\.md)");
+  std::size_t citations = 0;
+  for (const char* folder : {"harness", "tests", "scripts", "fuzz", "benchmarks", "docs", "."}) {
+    const fs::path dir = root / folder;
+    if (!fs::exists(dir)) continue;
+    const auto check = [&](const fs::path& file) {
+      const std::string ext = file.extension().string();
+      if (ext != ".cpp" && ext != ".hpp" && ext != ".sh" && ext != ".py" && ext != ".md") return;
+      const std::string text = read_text(file.string());
+      for (auto it = std::sregex_iterator(text.begin(), text.end(), cited);
+           it != std::sregex_iterator(); ++it) {
+        ++citations;
+        INFO(file.string() << " cites docs/" << (*it)[1]);
+        CHECK(fs::exists(root / "docs" / std::string((*it)[1])));
+      }
+    };
+    if (std::string(folder) == ".") {  // the top level only: README.md and friends
+      for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_regular_file()) check(e.path());
+    } else {
+      for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) check(e.path());
+    }
+  }
+  CHECK(citations > 10);
 }

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 
 namespace gradflow::cli {
@@ -93,7 +93,8 @@ std::string SweepProgress::line(std::chrono::steady_clock::time_point now) const
     out += " running";
     bool first = true;
     for (const auto& [id, r] : in_flight_) {
-      out += (first ? " " : ", ") + id + " " + std::to_string(r.step) + "/" + std::to_string(r.steps);
+      out +=
+          (first ? " " : ", ") + id + " " + std::to_string(r.step) + "/" + std::to_string(r.steps);
       first = false;
       left += double(std::max(0L, r.steps - r.step));
     }
@@ -102,7 +103,8 @@ std::string SweepProgress::line(std::chrono::steady_clock::time_point now) const
   left += double(waiting) * mean_steps_;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   out += " | ETA ";
-  out += steps_seen_ > 0 && elapsed > 0 ? format_duration(left * elapsed / double(steps_seen_)) : "?";
+  out +=
+      steps_seen_ > 0 && elapsed > 0 ? format_duration(left * elapsed / double(steps_seen_)) : "?";
   return out;
 }
 

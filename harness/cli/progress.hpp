@@ -60,7 +60,7 @@ class SweepProgress {
   double mean_steps_;
   bool live_;
   bool drawn_ = false;
-  long steps_seen_ = 0;  // training steps taken by this process's runs so far
+  long steps_seen_ = 0;                        // training steps taken by this process's runs so far
   std::map<std::string, InFlight> in_flight_;  // by run id: the line lists them sorted
   std::chrono::steady_clock::time_point start_, last_draw_;
 };

@@ -22,14 +22,14 @@ int report_command(const ReportCommandOptions& options, const Verbosity& verbosi
   report.max_groups = options.max_groups;
   const std::string page = build_report(options.dirs, report);
   const std::string out =
-      !options.out.empty()     ? options.out
-      : options.dirs.size() > 1 ? std::string("report.html")
-                                : (std::filesystem::path(options.dirs.front()) / "report.html").string();
+      !options.out.empty() ? options.out
+      : options.dirs.size() > 1
+          ? std::string("report.html")
+          : (std::filesystem::path(options.dirs.front()) / "report.html").string();
   const std::string parent = std::filesystem::path(out).parent_path().string();
   if (!parent.empty()) ensure_writable_dir(parent);
-  const auto figures = options.svg_dir.empty()
-                           ? std::vector<std::pair<std::string, std::string>>{}
-                           : standalone_figures(page);
+  const auto figures = options.svg_dir.empty() ? std::vector<std::pair<std::string, std::string>>{}
+                                               : standalone_figures(page);
   if (!options.svg_dir.empty()) ensure_writable_dir(options.svg_dir);
   write_file_atomic(out, page);
   for (const auto& [name, svg] : figures)

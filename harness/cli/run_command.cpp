@@ -6,15 +6,15 @@
 #include <thread>
 
 #include "base/atomic_file.hpp"
-#include "commands.hpp"
-#include "config/config.hpp"
 #include "base/dir_lock.hpp"
 #include "base/errors.hpp"
+#include "commands.hpp"
+#include "config/config.hpp"
+#include "config/sweep.hpp"
 #include "progress.hpp"
 #include "run/run.hpp"
 #include "run/runner.hpp"
 #include "run/sweep_output.hpp"
-#include "config/sweep.hpp"
 #include "tables.hpp"
 
 namespace gradflow::cli {

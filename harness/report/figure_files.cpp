@@ -40,8 +40,8 @@ std::string attribute(const std::string& tag, const std::string& name) {
 
 // &amp; and friends back to text, for the slug.
 std::string unescaped(std::string s) {
-  for (const auto& [entity, c] : {std::pair{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"},
-                                  {"&quot;", "\""}, {"&#39;", "'"}}) {
+  for (const auto& [entity, c] :
+       {std::pair{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}}) {
     for (std::size_t at; (at = s.find(entity)) != std::string::npos;)
       s.replace(at, std::string(entity).size(), c);
   }

@@ -136,9 +136,15 @@ std::string line_plot(const LinePlot& p) {
     const bool few = yr.hi - yr.lo <= 2;
     if (few && !p.y_min && !p.y_max && data_lo <= data_hi) {
       for (double m : {5.0, 2.0})
-        if (yr.lo + std::log10(m) <= data_lo + 1e-9) { yr.lo += std::log10(m); break; }
+        if (yr.lo + std::log10(m) <= data_lo + 1e-9) {
+          yr.lo += std::log10(m);
+          break;
+        }
       for (double m : {0.2, 0.5})
-        if (yr.hi + std::log10(m) >= data_hi - 1e-9) { yr.hi += std::log10(m); break; }
+        if (yr.hi + std::log10(m) >= data_hi - 1e-9) {
+          yr.hi += std::log10(m);
+          break;
+        }
       if (yr.hi - yr.lo < std::log10(2.0) - 1e-9) yr.hi = yr.lo + std::log10(2.0);
     }
     for (int e : log_ticks(yr.lo, yr.hi)) yticks.push_back(e), ylabels.push_back(decade_label(e));
@@ -222,8 +228,9 @@ std::string line_plot(const LinePlot& p) {
   for (const auto& [gy, label] : p.guides) {
     if (!y.usable(gy)) continue;
     const double py = y(gy);
-    out += "<line class=\"guide\" x1=\"0\" x2=\"" + coord(w) + "\" y1=\"" + coord(py) +
-           "\" y2=\"" + coord(py) + "\" stroke=\"#555555\" stroke-width=\"1.5\" "
+    out += "<line class=\"guide\" x1=\"0\" x2=\"" + coord(w) + "\" y1=\"" + coord(py) + "\" y2=\"" +
+           coord(py) +
+           "\" stroke=\"#555555\" stroke-width=\"1.5\" "
            "stroke-dasharray=\"3 3\"/>";
     out += text(4, py - 4, escape(label), "font-size=\"11\" fill=\"#333333\"");
   }
@@ -231,8 +238,8 @@ std::string line_plot(const LinePlot& p) {
   for (const Mark& m : p.marks) {
     if (!x.usable(m.x)) continue;
     const double px = x(m.x);
-    out += "<line class=\"mark\" x1=\"" + coord(px) + "\" x2=\"" + coord(px) +
-           "\" y1=\"0\" y2=\"" + coord(h) + "\" stroke=\"" + line_color(m.style) +
+    out += "<line class=\"mark\" x1=\"" + coord(px) + "\" x2=\"" + coord(px) + "\" y1=\"0\" y2=\"" +
+           coord(h) + "\" stroke=\"" + line_color(m.style) +
            "\" stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/>";
     out += text(px - 3, 12, escape(m.label),
                 "text-anchor=\"end\" font-size=\"11\" fill=\"" + line_color(m.style) + "\"");

@@ -8,10 +8,10 @@
 #include <limits>
 #include <set>
 
-#include "report/report_figures.hpp"
-#include "report/report_time.hpp"
 #include "analysis/summarize.hpp"
 #include "base/errors.hpp"
+#include "report/report_figures.hpp"
+#include "report/report_time.hpp"
 #include "report/svg.hpp"
 
 namespace gradflow {
@@ -70,9 +70,10 @@ std::string header_section(const ReportData& d) {
   std::string out = "<h1>gradflow report: " + escape(d.name) + "</h1>\n";
   if (!d.sources.empty()) {
     out += p("Overlay of " + std::to_string(d.sources.size()) + " folders (<code>" +
-             escape(d.folder.dir) + "</code>), one line per folder in the gradient-flow plots and "
-             "a column <code>folder</code> in the run table: " + std::to_string(d.runs.size()) +
-             " finished runs.");
+             escape(d.folder.dir) +
+             "</code>), one line per folder in the gradient-flow plots and "
+             "a column <code>folder</code> in the run table: " +
+             std::to_string(d.runs.size()) + " finished runs.");
     std::string list = "<ul>\n";
     for (const std::string& s : d.sources) {
       std::size_t n = 0;
@@ -105,14 +106,15 @@ std::string header_section(const ReportData& d) {
     text += ", verdict <b>" + escape(r.verdict.empty() ? "-" : r.verdict) + "</b>.";
     out += p(text);
   }
-  out += p("How to read it: norms are on a log scale against the layer index (layer 1 takes the "
-           "input, the last is the linear output layer). Solid lines with markers are "
-           "measured; a dashed line in the same colour is the mean-field prediction at init "
-           "(Poole et al. 2016; Schoenholz et al. 2017; He et al. 2015), drawn relative to the "
-           "measured output layer. The prediction holds for wide layers at init; the boxes "
-           "beside each group say where it does not. Verdicts and columns are defined in "
-           "docs/theory.md and docs/output.md.",
-           "note");
+  out +=
+      p("How to read it: norms are on a log scale against the layer index (layer 1 takes the "
+        "input, the last is the linear output layer). Solid lines with markers are "
+        "measured; a dashed line in the same colour is the mean-field prediction at init "
+        "(Poole et al. 2016; Schoenholz et al. 2017; He et al. 2015), drawn relative to the "
+        "measured output layer. The prediction holds for wide layers at init; the boxes "
+        "beside each group say where it does not. Verdicts and columns are defined in "
+        "docs/theory.md and docs/output.md.",
+        "note");
   return out;
 }
 
@@ -235,9 +237,10 @@ std::string caveats_box(const ReportData& d, const LineGroup& g) {
   if (!any_theory && !any_caveats_field)
     return out + "This folder has no theory columns (written by an older gradflow), so no "
                  "prediction is drawn. After training it would not apply anyway.</div>\n";
-  out += "At init only (the end-of-training plots have none), for wide layers. What these "
-         "runs do not meet (theory_caveats in summary.json), each said once with the lines it "
-         "concerns:<ul>\n";
+  out +=
+      "At init only (the end-of-training plots have none), for wide layers. What these "
+      "runs do not meet (theory_caveats in summary.json), each said once with the lines it "
+      "concerns:<ul>\n";
   // Each distinct caveat once, with its lines: runs of a group often share them all.
   std::vector<std::pair<std::string, std::vector<std::string>>> caveats;
   std::vector<std::string> clean, unrecorded;
@@ -246,17 +249,19 @@ std::string caveats_box(const ReportData& d, const LineGroup& g) {
     if (!r.has_caveats) unrecorded.push_back(g.lines[i]);
     if (r.has_caveats && r.caveats.empty()) clean.push_back(g.lines[i]);
     for (const std::string& c : r.caveats) {
-      auto it = std::find_if(caveats.begin(), caveats.end(), [&](const auto& e) { return e.first == c; });
+      auto it =
+          std::find_if(caveats.begin(), caveats.end(), [&](const auto& e) { return e.first == c; });
       if (it == caveats.end()) it = caveats.insert(caveats.end(), {c, {}});
       it->second.push_back(g.lines[i]);
     }
   }
   const auto which = [&](const std::vector<std::string>& lines) {
     return lines.size() == g.runs.size() && g.runs.size() > 1 ? std::string("all lines")
-                                                               : join_values(lines, 12);
+                                                              : join_values(lines, 12);
   };
   for (const auto& [c, lines] : caveats)
-    out += "<li>" + escape(c) + " <span class=\"note\">(" + escape(which(lines)) + ")</span></li>\n";
+    out +=
+        "<li>" + escape(c) + " <span class=\"note\">(" + escape(which(lines)) + ")</span></li>\n";
   if (!clean.empty())
     out += "<li>none: the prediction applies <span class=\"note\">(" + escape(which(clean)) +
            ")</span></li>\n";
@@ -296,8 +301,9 @@ std::string flow_section(const ReportData& d, const ReportLayout& l) {
       if (const std::string n = divergence_note(d.runs[g.runs[i]]); !n.empty())
         diverged += (diverged.empty() ? "" : "; ") + g.lines[i] + ": " + n;
     if (!diverged.empty())
-      out += p("<b>Diverged:</b> " + escape(diverged) + ". Curves stop at the last finite "
-               "step, marked \"diverged\"; end-of-training plots show that step.",
+      out += p("<b>Diverged:</b> " + escape(diverged) +
+                   ". Curves stop at the last finite "
+                   "step, marked \"diverged\"; end-of-training plots show that step.",
                "note");
     out += "<div class=\"figs\">\n";
     out += norm_plot(d, g, NormKind::grad_w, false) + "\n";
@@ -313,17 +319,19 @@ std::string flow_section(const ReportData& d, const ReportLayout& l) {
 }
 
 std::string units_section(const ReportData& d, const ReportLayout& l) {
-  std::string out = "<section id=\"units\">\n<h2>Each run over time: gradient norms, "
-                    "updates and units</h2>\n";
-  out += p("Per layer (rows, layer 1 at the bottom) and logged step (columns). The norm maps "
-           "share one log colour scale per map: darker is smaller, black is exactly 0 (no "
-           "gradient). The unit maps are on the probe set, darker is more dead or more "
-           "saturated; each activation shows only the measures that mean something for it. "
-           "Dead: &#966;&#8242;(z) = 0 on every probe input (ReLU units that no longer learn). "
-           "Inactive: z &#8804; 0 on every input (for leaky ReLU, the units that would be dead "
-           "as ReLU). Saturated: share of (unit, input) pairs with |&#966;&#8242;| below 1% of "
-           "its maximum (sigmoid and tanh tails).",
-           "note");
+  std::string out =
+      "<section id=\"units\">\n<h2>Each run over time: gradient norms, "
+      "updates and units</h2>\n";
+  out +=
+      p("Per layer (rows, layer 1 at the bottom) and logged step (columns). The norm maps "
+        "share one log colour scale per map: darker is smaller, black is exactly 0 (no "
+        "gradient). The unit maps are on the probe set, darker is more dead or more "
+        "saturated; each activation shows only the measures that mean something for it. "
+        "Dead: &#966;&#8242;(z) = 0 on every probe input (ReLU units that no longer learn). "
+        "Inactive: z &#8804; 0 on every input (for leaky ReLU, the units that would be dead "
+        "as ReLU). Saturated: share of (unit, input) pairs with |&#966;&#8242;| below 1% of "
+        "its maximum (sigmoid and tanh tails).",
+        "note");
   if (d.folder.is_sweep && d.runs.size() > l.detail_runs.size())
     out += p("Showing " + std::to_string(l.detail_runs.size()) + " of " +
                  std::to_string(d.runs.size()) + " runs; pick others with <code>--run ID</code>.",
@@ -390,10 +398,12 @@ std::string runs_section(const ReportData& d, const ReportLayout& l) {
   RunOverview view = run_overview(d.folder, l.metric);
   if (!d.sources.empty()) {  // overlaid folders: which folder each run came from
     const auto id = std::find(view.columns.begin(), view.columns.end(), "run_id");
-    const std::size_t at = id == view.columns.end() ? 0 : std::size_t(id - view.columns.begin()) + 1;
+    const std::size_t at =
+        id == view.columns.end() ? 0 : std::size_t(id - view.columns.begin()) + 1;
     for (std::vector<std::string>& row : view.rows) {
-      const auto run = std::find_if(d.runs.begin(), d.runs.end(),
-                                    [&](const RunData& r) { return at > 0 && r.id == row[at - 1]; });
+      const auto run = std::find_if(d.runs.begin(), d.runs.end(), [&](const RunData& r) {
+        return at > 0 && r.id == row[at - 1];
+      });
       row.insert(row.begin() + long(at), run == d.runs.end() ? "" : run->source);
     }
     view.columns.insert(view.columns.begin() + long(at), "folder");

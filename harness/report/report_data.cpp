@@ -71,9 +71,10 @@ void read_layers(const CsvTable& t, const std::vector<std::size_t>& rows, RunDat
     LayerStep& ls = run.layers.back();
     if (l == last_layer) continue;  // a second row of the same layer: the first is drawn
     if (l < last_layer)
-      throw InputError(t.source, "", "line " + std::to_string(t.lines[r]) + ": layer " +
-                                         t.rows[r][layer] + " out of order (after layer " +
-                                         std::to_string(static_cast<long>(last_layer)) + ")");
+      throw InputError(t.source, "",
+                       "line " + std::to_string(t.lines[r]) + ": layer " + t.rows[r][layer] +
+                           " out of order (after layer " +
+                           std::to_string(static_cast<long>(last_layer)) + ")");
     last_layer = l;
     ls.grad_w.push_back(number_at(t, r, grad_w));
     ls.delta.push_back(number_at(t, r, delta));
@@ -295,8 +296,8 @@ ReportData merge_report_data(const std::vector<std::string>& dirs,
       std::vector<std::string> row;
       for (const std::string& c : t.header) {
         const auto fc = find_column(ft, c);
-        const bool swept = std::find(out.swept_keys.begin(), out.swept_keys.end(), c) !=
-                           out.swept_keys.end();
+        const bool swept =
+            std::find(out.swept_keys.begin(), out.swept_keys.end(), c) != out.swept_keys.end();
         row.push_back(c == "folder" ? labels[i] : fc ? ft.rows[fr][*fc] : swept ? "-" : "");
       }
       run.id = f.folder.is_sweep ? labels[i] + "/" + run.id : labels[i];  // a run's id is "run"

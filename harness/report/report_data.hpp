@@ -24,9 +24,9 @@ struct LayerStep {
 struct RunData {
   std::string id;  // "run" for a single-run folder
   std::string label;
-  std::string source;  // the folder label when several folders are overlaid; else empty
-  std::string status;  // runs.csv / summary.json: completed or diverged
-  long diverged_step = -1;  // the step that diverged; -1 when none
+  std::string source;              // the folder label when several folders are overlaid; else empty
+  std::string status;              // runs.csv / summary.json: completed or diverged
+  long diverged_step = -1;         // the step that diverged; -1 when none
   std::vector<std::string> swept;  // runs.csv cells, one per ReportData::swept_keys
   std::string verdict;
   std::string activation;  // config.json model.activation; empty when unknown
@@ -61,8 +61,7 @@ ReportData load_report_data(const std::string& dir);
 // last path component, with more of the path when two would read the same). The run tables
 // are joined (union of columns, "-" where a folder lacks a swept key, empty cells for
 // missing metrics); run ids become "<label>/<id>" so they stay unique.
-ReportData merge_report_data(const std::vector<std::string>& dirs,
-                             std::vector<ReportData> folders);
+ReportData merge_report_data(const std::vector<std::string>& dirs, std::vector<ReportData> folders);
 
 // The label of each folder as merge_report_data uses it.
 std::vector<std::string> folder_labels(const std::vector<std::string>& dirs);

@@ -271,7 +271,8 @@ std::string pivot_heatmap(const Pivot& p, const std::string& title, double lo, d
   m.lo = lo, m.hi = hi;
   m.scale_label = p.metric;
   std::size_t widest = 4;  // characters of the widest cell text or column label
-  for (const std::string& v : p.col_values) widest = std::max(widest, std::min<std::size_t>(v.size(), 16));
+  for (const std::string& v : p.col_values)
+    widest = std::max(widest, std::min<std::size_t>(v.size(), 16));
   for (const auto& row : p.cells) {
     std::vector<double> values;
     std::vector<std::string> texts, fills;

@@ -7,9 +7,9 @@
 #include <map>
 #include <set>
 
+#include "analysis/summarize.hpp"
 #include "base/csv_table.hpp"
 #include "base/errors.hpp"
-#include "analysis/summarize.hpp"
 
 namespace gradflow {
 namespace {
@@ -52,8 +52,8 @@ struct KeyValues {
 // A line's label part for one key: a word stands for itself ("relu"), a bare number needs
 // its key beside it ("clip_norm=0"), or the legend reads "0" and "1".
 std::string line_value(const std::string& key, const std::string& value) {
-  const bool bare = value.empty() || parse_number(value) || value == "true" || value == "false" ||
-                    value == "-";
+  const bool bare =
+      value.empty() || parse_number(value) || value == "true" || value == "false" || value == "-";
   return bare ? short_key(key) + "=" + value : value;
 }
 
@@ -94,8 +94,8 @@ std::size_t activation_style(const std::string& name) {
   // Okabe & Ito styles (svg.hpp): 0 black, 1 orange, 2 blue, 3 green, 4 vermillion, 5 sky
   // blue, 6 purple, 7 grey.
   static const std::pair<const char*, std::size_t> kStyles[] = {
-      {"relu", 2},  {"leaky_relu", 4}, {"sigmoid", 1}, {"tanh", 3},     {"elu", 6},
-      {"selu", 5},  {"gelu", 0},       {"silu", 7},    {"softplus", 5}, {"identity", 0}};
+      {"relu", 2}, {"leaky_relu", 4}, {"sigmoid", 1}, {"tanh", 3},     {"elu", 6},
+      {"selu", 5}, {"gelu", 0},       {"silu", 7},    {"softplus", 5}, {"identity", 0}};
   for (const auto& [n, style] : kStyles)
     if (name == n) return style;
   return 7;

@@ -39,8 +39,9 @@ std::string divergence_note(const RunData& run) {
 
 std::string norm_step_heatmap(const RunData& run, NormKind kind, std::size_t max_columns) {
   svg::Heatmap m;
-  m.title = kind == NormKind::grad_w ? "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer and step"
-                                     : "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer and step";
+  m.title = kind == NormKind::grad_w
+                ? "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer and step"
+                : "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer and step";
   m.x_label = run.diverged() ? "step (diverged at the last)" : "step";
   m.y_label = "layer (top: output)";
   m.scale_label = kind == NormKind::grad_w ? "grad_w_norm" : "delta_norm";
@@ -55,11 +56,11 @@ std::string norm_step_heatmap(const RunData& run, NormKind kind, std::size_t max
     m.y_labels.push_back(std::to_string(*r + 1));
     std::vector<double> row;
     for (std::size_t c : cols) {
-      const std::vector<double>& v = kind == NormKind::grad_w ? run.layers[c].grad_w
-                                                              : run.layers[c].delta;
+      const std::vector<double>& v =
+          kind == NormKind::grad_w ? run.layers[c].grad_w : run.layers[c].delta;
       const double x = *r < v.size() ? v[*r] : kNaN;
       // log10(0) = -inf: drawn black; negative or non-finite norms: no value (hatched).
-      const double e = x == 0 ? -std::numeric_limits<double>::infinity()
+      const double e = x == 0                      ? -std::numeric_limits<double>::infinity()
                        : x > 0 && std::isfinite(x) ? std::log10(x)
                                                    : kNaN;
       if (std::isfinite(e)) lo = std::min(lo, e), hi = std::max(hi, e);
@@ -99,7 +100,8 @@ std::string update_ratio_plot(const RunData& run) {
       y.push_back(layers[k] < v.size() ? v[layers[k]] : kNaN);
     }
     const bool output = layers[k] + 1 == layer_count(run);
-    const std::string label = "layer " + std::to_string(layers[k] + 1) + (output ? " (output)" : "");
+    const std::string label =
+        "layer " + std::to_string(layers[k] + 1) + (output ? " (output)" : "");
     p.series.push_back({label, steps, y, k, false, true});
     legend.push_back({label, k, false, true});
   }
@@ -121,9 +123,10 @@ std::string grad_norm_plot(const ReportData& data, const LineGroup& group) {
     const RunData& run = data.runs[group.runs[i]];
     const std::size_t style = i < group.styles.size() ? group.styles[i] : i;
     const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
-    p.series.push_back({group.lines[i], picked(run.step, at), picked(run.grad_norm, at), style,
-                        false, true});
-    if (run.diverged() && !run.step.empty()) p.marks.push_back({run.step.back(), "diverged", style});
+    p.series.push_back(
+        {group.lines[i], picked(run.step, at), picked(run.grad_norm, at), style, false, true});
+    if (run.diverged() && !run.step.empty())
+      p.marks.push_back({run.step.back(), "diverged", style});
   }
   return svg::line_plot(p);
 }
