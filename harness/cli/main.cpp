@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
                      "Also write each figure as a standalone SVG file into this folder");
   report->add_option("--metric", report_options.metric,
                      "Sweep heatmaps: runs.csv column or \"verdict\" (default: the first of "
-                     "grad_ratio_log10_init, grad_ratio_log10_final, units_died_fraction, ... "
+                     "grad_ratio_log10_init, units_died_fraction, grad_ratio_log10_final, ... "
                      "that varies between runs)");
   report->add_option("--rows", report_options.rows, "Sweep heatmaps: swept key for the rows");
   report->add_option("--cols", report_options.cols, "Sweep heatmaps: swept key for the columns");

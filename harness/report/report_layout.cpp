@@ -60,8 +60,8 @@ std::string line_value(const std::string& key, const std::string& value) {
 // The first of the usual metrics that differs between runs: when only lr or clipping is
 // swept, the gradient ratio at init is the same in every cell and the heatmap says nothing.
 std::string default_metric(const ReportData& data) {
-  static const char* kCandidates[] = {"grad_ratio_log10_init", "grad_ratio_log10_final",
-                                      "units_died_fraction",   "max_dead_fraction_final",
+  static const char* kCandidates[] = {"grad_ratio_log10_init", "units_died_fraction",
+                                      "grad_ratio_log10_final", "max_dead_fraction_final",
                                       "final_probe_loss",      "final_loss"};
   const CsvTable& t = data.folder.runs;
   const std::vector<std::string> valid = metric_names(data.folder);
