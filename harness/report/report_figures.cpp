@@ -81,7 +81,7 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
   p.y_label = norm_symbol(kind) + (kind == NormKind::grad_w ? " (Frobenius)" : " (RMS over examples)");
   p.zero_note = "0: no gradient";
   long last_step = -1;
-  bool same_end = true, theory = false;
+  bool same_end = true, theory = false, before_divergence = false;
   for (std::size_t i = 0; i < group.runs.size(); ++i) {
     const RunData& run = data.runs[group.runs[i]];
     if (run.layers.empty()) continue;
@@ -95,6 +95,7 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
     while (at_end && last > 0 && !finite(run.layers[last])) --last;
     const LayerStep& s = at_end ? run.layers[last] : run.layers.front();
     if (at_end) same_end = same_end && (last_step < 0 || last_step == s.step), last_step = s.step;
+    before_divergence = before_divergence || (at_end && last + 1 < run.layers.size());
     const std::vector<double>& y = norms(s, kind);
     p.series.push_back({group.lines[i], layer_axis(y.size()), y, style_of(group, i), false, true});
     const std::vector<double>& t =
@@ -114,7 +115,9 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
   if (at_end) {
     p.title = norm_symbol(kind) + " per layer at the end" +
               (same_end && last_step >= 0 ? " (step " + std::to_string(last_step) + ")" : "");
-    p.note = "no prediction: the theory describes the network at init only";
+    p.note = before_divergence
+                 ? "diverged runs: their last step with finite norms; no prediction after init"
+                 : "no prediction: the theory describes the network at init only";
   } else {
     p.title = norm_symbol(kind) + " per layer at init (step 0)";
     p.note = theory ? "dashed: mean-field prediction, anchored at the output layer"
