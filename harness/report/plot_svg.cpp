@@ -241,8 +241,11 @@ std::string line_plot(const LinePlot& p) {
     out += "<line class=\"mark\" x1=\"" + coord(px) + "\" x2=\"" + coord(px) + "\" y1=\"0\" y2=\"" +
            coord(h) + "\" stroke=\"" + line_color(m.style) +
            "\" stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/>";
-    out += text(px - 3, 12, escape(m.label),
-                "text-anchor=\"end\" font-size=\"11\" fill=\"" + line_color(m.style) + "\"");
+    // Left of the line, or right of it when there is no room on the left.
+    const bool left_room = px > text_width(m.label, 6.2) + 4;
+    out += text(left_room ? px - 3 : px + 3, 12, escape(m.label),
+                std::string(left_room ? "text-anchor=\"end\" " : "") + "font-size=\"11\" fill=\"" +
+                    line_color(m.style) + "\"");
   }
   out += "</svg>";
   // Markers outside the clip, so points on the frame stay whole.

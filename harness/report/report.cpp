@@ -339,7 +339,7 @@ std::string units_section(const ReportData& d, const ReportLayout& l) {
   for (std::size_t r : l.detail_runs) {
     const RunData& run = d.runs[r];
     const std::string name = run.label.empty() ? d.name : run.label;
-    std::string about = d.folder.is_sweep ? run.id + ", " : "";
+    std::string about = d.folder.is_sweep && run.id != name ? run.id + ", " : "";
     about += "verdict " + (run.verdict.empty() ? std::string("-") : run.verdict);
     out += "<div class=\"group\">\n<h3>" + escape(name) + " <span class=\"note\">(" +
            escape(about) + ")</span></h3>\n";

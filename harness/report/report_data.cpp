@@ -302,6 +302,8 @@ ReportData merge_report_data(const std::vector<std::string>& dirs,
       }
       run.id = f.folder.is_sweep ? labels[i] + "/" + run.id : labels[i];  // a run's id is "run"
       row[0] = run.id;
+      // A single-run folder's run is known by its folder (several may share a config name).
+      if (!f.folder.is_sweep) run.label = labels[i];
       if (run.label.empty()) run.label = f.name;
       row[1] = run.label;
       run.source = labels[i];
