@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "report/report_data.hpp"
 #include "support.hpp"
 
 namespace gradflow::test {
@@ -147,6 +148,31 @@ inline std::string make_results(const TempDir& dir, const char* config, const st
   INFO(r.output);
   REQUIRE(r.code == 0);
   return dir.file(name);
+}
+
+// A fake sweep with runs.csv rows: swept key values and metric columns, one run per row.
+inline ReportData fake_runs(const std::vector<std::string>& keys, const std::vector<std::string>& metrics,
+                     const std::vector<std::vector<std::string>>& rows) {
+  ReportData d;
+  d.name = "fake";
+  d.swept_keys = keys;
+  d.folder.is_sweep = true;
+  d.folder.dir = "fake";
+  d.folder.swept_keys = keys;
+  d.folder.runs.header = {"run_id", "label"};
+  for (const std::string& k : keys) d.folder.runs.header.push_back(k);
+  for (const std::string& k : metrics) d.folder.runs.header.push_back(k);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    RunData run;
+    run.id = "run" + std::to_string(r);
+    run.swept.assign(rows[r].begin(), rows[r].begin() + long(keys.size()));
+    d.runs.push_back(run);
+    std::vector<std::string> row = {run.id, ""};
+    row.insert(row.end(), rows[r].begin(), rows[r].end());
+    d.folder.runs.rows.push_back(row);
+    d.folder.runs.lines.push_back(r + 2);
+  }
+  return d;
 }
 
 }  // namespace gradflow::test

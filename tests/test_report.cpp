@@ -246,25 +246,12 @@ TEST_CASE("Report draws the prediction anchored at the output layer, with its ca
 
 namespace {
 
-// A sweep's loaded data with only what the layout reads: swept keys and values per run.
+// A sweep's loaded data with only what the layout reads: swept keys and values per run (and
+// a constant metric, so the default metric is grad_ratio_log10_init).
 ReportData fake_sweep(const std::vector<std::string>& keys,
-                      const std::vector<std::vector<std::string>>& values) {
-  ReportData d;
-  d.name = "fake";
-  d.swept_keys = keys;
-  d.folder.is_sweep = true;
-  d.folder.dir = "fake";
-  d.folder.swept_keys = keys;
-  d.folder.runs.header = {"run_id", "label"};
-  for (const std::string& k : keys) d.folder.runs.header.push_back(k);
-  d.folder.runs.header.push_back("grad_ratio_log10_init");
-  for (std::size_t r = 0; r < values.size(); ++r) {
-    RunData run;
-    run.id = "run" + std::to_string(r);
-    run.swept = values[r];
-    d.runs.push_back(run);
-  }
-  return d;
+                      std::vector<std::vector<std::string>> values) {
+  for (std::vector<std::string>& v : values) v.push_back("0");
+  return fake_runs(keys, {"grad_ratio_log10_init"}, values);
 }
 
 }  // namespace

@@ -201,31 +201,6 @@ TEST_CASE("The quickstart's suggested next step trains", "[report][quickstart]")
 
 namespace {
 
-// A fake sweep with runs.csv rows: swept key values and metric columns, one run per row.
-ReportData fake_runs(const std::vector<std::string>& keys, const std::vector<std::string>& metrics,
-                     const std::vector<std::vector<std::string>>& rows) {
-  ReportData d;
-  d.name = "fake";
-  d.swept_keys = keys;
-  d.folder.is_sweep = true;
-  d.folder.dir = "fake";
-  d.folder.swept_keys = keys;
-  d.folder.runs.header = {"run_id", "label"};
-  for (const std::string& k : keys) d.folder.runs.header.push_back(k);
-  for (const std::string& k : metrics) d.folder.runs.header.push_back(k);
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    RunData run;
-    run.id = "run" + std::to_string(r);
-    run.swept.assign(rows[r].begin(), rows[r].begin() + long(keys.size()));
-    d.runs.push_back(run);
-    std::vector<std::string> row = {run.id, ""};
-    row.insert(row.end(), rows[r].begin(), rows[r].end());
-    d.folder.runs.rows.push_back(row);
-    d.folder.runs.lines.push_back(r + 2);
-  }
-  return d;
-}
-
 double fill_luminance(const std::string& fill) {
   const unsigned rgb = std::stoul(fill.substr(1), nullptr, 16);
   return svg::luminance(

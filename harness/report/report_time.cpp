@@ -20,6 +20,20 @@ std::vector<double> picked(const std::vector<double>& v, const std::vector<std::
   return out;
 }
 
+// A log-axis plot against step, the shape of every figure here.
+svg::LinePlot step_plot(const std::string& title, const std::string& y_label,
+                        const std::string& note, const std::string& zero_note) {
+  svg::LinePlot p;
+  p.width = kPlotWidth, p.height = kPlotHeight;
+  p.title = title;
+  p.x_label = "step";
+  p.y_label = y_label + " (log scale)";
+  p.y_log = true;
+  p.note = note;
+  p.zero_note = zero_note;
+  return p;
+}
+
 std::size_t layer_count(const RunData& run) {
   return run.layers.empty() ? 0 : run.layers.front().grad_w.size();
 }
@@ -79,14 +93,10 @@ std::string norm_step_heatmap(const RunData& run, NormKind kind, std::size_t max
 }
 
 std::string update_ratio_plot(const RunData& run) {
-  svg::LinePlot p;
-  p.width = kPlotWidth, p.height = kPlotHeight;
-  p.title = "update ratio per layer";
-  p.x_label = "step";
-  p.y_label = "\xE2\x80\x96\xCE\x94W\xE2\x80\x96 / \xE2\x80\x96W\xE2\x80\x96 (log scale)";
-  p.y_log = true;
-  p.note = "dashed: 1e-3, the usual healthy size of an update";
-  p.zero_note = "0: no update (the weights did not move)";
+  svg::LinePlot p = step_plot("update ratio per layer",
+                              "\xE2\x80\x96\xCE\x94W\xE2\x80\x96 / \xE2\x80\x96W\xE2\x80\x96",
+                              "dashed: 1e-3, the usual healthy size of an update",
+                              "0: no update (the weights did not move)");
   p.guides.push_back({1e-3, "1e-3"});
   const std::vector<std::size_t> layers = spread_indices(layer_count(run), svg::kLineStyles);
   const std::vector<std::size_t> at = spread_indices(run.layers.size(), kMaxCurvePoints);
@@ -111,14 +121,9 @@ std::string update_ratio_plot(const RunData& run) {
 }
 
 std::string grad_norm_plot(const ReportData& data, const LineGroup& group) {
-  svg::LinePlot p;
-  p.width = kPlotWidth, p.height = kPlotHeight;
-  p.title = "global gradient norm";
-  p.x_label = "step";
-  p.y_label = "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82\xCE\xB8\xE2\x80\x96 (log scale)";
-  p.y_log = true;
-  p.note = "before clipping, on each step's training batch";
-  p.zero_note = "0: no gradient";
+  svg::LinePlot p = step_plot("global gradient norm",
+                              "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82\xCE\xB8\xE2\x80\x96",
+                              "before clipping, on each step's training batch", "0: no gradient");
   for (std::size_t i = 0; i < group.runs.size(); ++i) {
     const RunData& run = data.runs[group.runs[i]];
     const std::size_t style = i < group.styles.size() ? group.styles[i] : i;
