@@ -138,6 +138,11 @@ TEST_CASE("Report of several folders: one line per folder, joined run table", "[
   CHECK(page.find("<th>folder</th>") != std::string::npos);
   CHECK(page.find("<td>sgd</td>") != std::string::npos);
   CHECK(page.find("<td>adam</td>") != std::string::npos);
+  SECTION("--run takes one id, so folders may follow it") {
+    const std::string one = report_of(a + " --run adam " + b, dir.file("one.html"));
+    CHECK(one.find("<th>folder</th>") != std::string::npos);
+    CHECK(count(one, "update ratio per layer</text>") == 1);  // the one per-run section asked for
+  }
   SECTION("a sweep beside a run: the sweep's groups each get the run's line too") {
     const std::string mixed = report_of(sweep + " " + a, dir.file("mixed.html"));
     CHECK(mixed.find("<td>tiny_sweep</td>") != std::string::npos);

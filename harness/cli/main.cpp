@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   report->add_option("dir", report_options.dirs, "Results folders (sweeps or runs)")
       ->required()
       ->expected(1, -1)
-      ->type_name("DIR...");
+      ->type_name("DIR");
   report->add_option("-o,--out", report_options.out,
                      "HTML file (default: DIR/report.html; ./report.html for several folders)");
   report->add_option("--svg-dir", report_options.svg_dir,
@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
                      "value (default: model.activation when swept)");
   report->add_option("--run", report_options.runs,
                      "Run id for the per-run sections (repeatable; default: the first few)")
-      ->type_name("ID");
+      ->type_name("ID")
+      ->allow_extra_args(false);  // one id per --run: folders may follow it
   report->add_option("--max-runs", report_options.max_runs, "Per-run sections at most")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
