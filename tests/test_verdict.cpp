@@ -48,7 +48,7 @@ const char* kSweep = R"({
 }  // namespace
 
 TEST_CASE("exploding is judged on delta and on the gradient norm's growth", "[verdict]") {
-  VerdictIndicators flat;
+  RunSummary flat;
   flat.grad_ratio_log10_init = flat.grad_ratio_log10_final = 0;
   flat.delta_ratio_log10_init = flat.delta_ratio_log10_final = 0;
   flat.grad_norm_init = flat.max_grad_norm = 1;
@@ -56,7 +56,7 @@ TEST_CASE("exploding is judged on delta and on the gradient norm's growth", "[ve
   REQUIRE(verdict_list(judge_run(flat, t)) == "healthy");
   // relu at gain g: delta grows g-fold per layer towards the input, grad_w's ratio stays flat.
   for (const double decades : {3.5, 8.0}) {
-    VerdictIndicators v = flat;
+    RunSummary v = flat;
     v.delta_ratio_log10_init = decades;
     INFO("delta ratio at init " << decades);
     REQUIRE(verdict_list(judge_run(v, t)) == "exploding");
@@ -65,12 +65,12 @@ TEST_CASE("exploding is judged on delta and on the gradient norm's growth", "[ve
     REQUIRE(verdict_list(judge_run(v, t)) == "exploding");
   }
   // A weight-gradient ratio alone is not an explosion of the signal.
-  VerdictIndicators ratio_only = flat;
+  RunSummary ratio_only = flat;
   ratio_only.grad_ratio_log10_init = 4;
   REQUIRE(verdict_list(judge_run(ratio_only, t)) == "healthy");
   // A blow-up that ends in NaN: the norm's growth before it is recorded.
-  VerdictIndicators blew_up = flat;
-  blew_up.diverged = true;
+  RunSummary blew_up = flat;
+  blew_up.status = RunStatus::diverged;
   blew_up.max_grad_norm = 1e9;
   REQUIRE(verdict_list(judge_run(blew_up, t)) == "diverged+exploding");
   blew_up.max_grad_norm = 10;

@@ -56,7 +56,7 @@ void rejudge_runs(CsvTable& runs, const VerdictConfig& thresholds) {
                                    status = column(runs, "status");
   if (!status || (!verdict && !verdicts)) return;
   for (std::vector<std::string>& row : runs.rows) {
-    const VerdictIndicators in = indicators_from(row[*status], [&](std::string_view name) {
+    const RunSummary in = indicators_from(row[*status], [&](std::string_view name) {
       const std::optional<std::size_t> c = column(runs, name);
       return c ? number_cell(row[*c]) : kNaN;
     });

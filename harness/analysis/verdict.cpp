@@ -17,16 +17,10 @@ bool above(double v, double limit) { return !std::isnan(v) && v > limit; }
 
 }  // namespace
 
-VerdictIndicators indicators_of(const RunSummary& s) {
-  return {s.status == RunStatus::diverged, s.grad_ratio_log10_init, s.grad_ratio_log10_final,
-          s.delta_ratio_log10_init,        s.delta_ratio_log10_final, s.grad_norm_init,
-          s.max_grad_norm,                 s.units_died_fraction,    s.max_dead_fraction_init};
-}
-
-VerdictIndicators indicators_from(std::string_view status,
-                                  const std::function<double(std::string_view)>& number) {
-  VerdictIndicators v;
-  v.diverged = status == "diverged";
+RunSummary indicators_from(std::string_view status,
+                           const std::function<double(std::string_view)>& number) {
+  RunSummary v;
+  v.status = status == "diverged" ? RunStatus::diverged : RunStatus::completed;
   v.grad_ratio_log10_init = number("grad_ratio_log10_init");
   v.grad_ratio_log10_final = number("grad_ratio_log10_final");
   v.delta_ratio_log10_init = number("delta_ratio_log10_init");
@@ -38,9 +32,9 @@ VerdictIndicators indicators_from(std::string_view status,
   return v;
 }
 
-std::vector<Verdict> judge_run(const VerdictIndicators& s, const VerdictConfig& t) {
+std::vector<Verdict> judge_run(const RunSummary& s, const VerdictConfig& t) {
   std::vector<Verdict> out;
-  if (s.diverged) out.push_back(Verdict::diverged);
+  if (s.status == RunStatus::diverged) out.push_back(Verdict::diverged);
   // Judged on what explodes: the back-propagated signal. For relu at gain g, delta grows g-fold
   // per layer towards the input while grad_w's first/last ratio stays flat (the activations
   // shrink at the same rate), so grad_ratio cannot see it. And the global gradient norm's
@@ -72,7 +66,7 @@ std::string verdict_list(const std::vector<Verdict>& verdicts) {
 }
 
 void judge_summary(RunSummary& summary, const VerdictConfig& thresholds) {
-  const std::vector<Verdict> verdicts = judge_run(indicators_of(summary), thresholds);
+  const std::vector<Verdict> verdicts = judge_run(summary, thresholds);
   summary.verdict = kVerdictNames[std::size_t(verdicts.front())];
   summary.verdicts = verdict_list(verdicts);
 }

@@ -20,28 +20,18 @@ enum class Verdict { diverged, exploding, dying, vanishing, healthy };  // prece
 inline constexpr std::size_t kVerdictCount = 5;
 extern const std::array<std::string_view, kVerdictCount> kVerdictNames;
 
-// What the rules read: fields of RunSummary, columns of runs.csv and keys of summary.json of
-// the same names. A missing indicator is NaN and never triggers a verdict.
-struct VerdictIndicators {
-  bool diverged = false;
-  double grad_ratio_log10_init = kNaN;
-  double grad_ratio_log10_final = kNaN;
-  double delta_ratio_log10_init = kNaN;
-  double delta_ratio_log10_final = kNaN;
-  double grad_norm_init = kNaN;
-  double max_grad_norm = kNaN;  // over every step before any divergence
-  double units_died_fraction = kNaN;
-  double max_dead_fraction_init = kNaN;
-};
+// The rules read a RunSummary's status, grad_ratio_log10_*, delta_ratio_log10_*,
+// grad_norm_init, max_grad_norm, units_died_fraction and max_dead_fraction_init; a missing
+// indicator is NaN and never triggers a verdict.
 
-VerdictIndicators indicators_of(const RunSummary& summary);
-// From a recorded run: `status` as written ("completed", "diverged"), `number(name)` the
-// indicator of that name (NaN when absent or not a number).
-VerdictIndicators indicators_from(std::string_view status,
-                                  const std::function<double(std::string_view)>& number);
+// Those fields of a recorded run (columns of runs.csv, keys of summary.json of the same
+// names): `status` as written ("completed", "diverged"), `number(name)` the indicator of that
+// name (NaN when absent or not a number). The other fields keep their defaults.
+RunSummary indicators_from(std::string_view status,
+                           const std::function<double(std::string_view)>& number);
 
 // Never empty; the first element is the headline verdict.
-std::vector<Verdict> judge_run(const VerdictIndicators& indicators, const VerdictConfig& thresholds);
+std::vector<Verdict> judge_run(const RunSummary& indicators, const VerdictConfig& thresholds);
 
 // "dying+vanishing": the verdicts joined with '+'.
 std::string verdict_list(const std::vector<Verdict>& verdicts);

@@ -63,7 +63,7 @@ void append_prefixed(std::string& out, const std::string& file, const std::strin
 
 // The summary's verdict and verdicts judged again from its indicators (null: NaN).
 void rejudge_summary(Json& summary, const VerdictConfig& thresholds) {
-  const VerdictIndicators in = indicators_from(
+  const RunSummary in = indicators_from(
       summary.value("status", std::string()), [&](std::string_view name) {
         const auto it = summary.find(std::string(name));
         if (it == summary.end()) return kNaN;
