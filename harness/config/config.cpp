@@ -113,7 +113,15 @@ DataConfig parse_data(ObjectReader r) {
     d.dim = 2;
   }
   // Spirals default to two arms; the mixture's default of 4 classes suits Gaussian blobs.
-  d.classes = r.integer("classes", d.kind == DataKind::spirals ? 2 : d.classes, 2, kMaxWidth);
+  // csv: 0 (the default) counts the classes from the labels present; a number allows classes
+  // with no example in the file.
+  if (d.kind == DataKind::csv) {
+    d.classes = 0;
+    if (auto classes = r.take("classes"); classes && read_integer(*classes, 0, kMaxWidth) != 0)
+      d.classes = read_integer(*classes, 2, kMaxWidth);
+  } else {
+    d.classes = r.integer("classes", d.kind == DataKind::spirals ? 2 : d.classes, 2, kMaxWidth);
+  }
   d.separation = r.number("separation", d.separation, at_least(0));
   d.noise = r.number("noise", d.noise, at_least(0));
   d.turns = r.number("turns", d.turns, above(0));
