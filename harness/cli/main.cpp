@@ -74,10 +74,14 @@ double tolerance_option(const std::string& name, const std::string& text) {
 
 // A command whose output was lost (stdout on a full disk, a closed pipe) must not exit 0.
 int checked_stdout(int code) {
+  // A write that failed earlier (std::endl after --version) left its reason in errno.
+  const int earlier = errno;
   errno = 0;
-  const bool lost = std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.flush();
+  const bool flush_failed = std::fflush(stdout) != 0;
+  const int flush_error = errno;
+  const bool lost = flush_failed || std::ferror(stdout) || !std::cout.flush();
   if (!lost) return code;
-  const int error = errno;
+  const int error = flush_failed ? flush_error : earlier;
   std::fprintf(stderr, "gradflow: error: cannot write to standard output: %s\n",
                error ? std::strerror(error) : "write failed");
   return gradflow::cli::kExitBadInput;
@@ -214,7 +218,7 @@ int dispatch(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   setup_logging(verbosity);
-  try {
+  try {  // a bad number on the command line is a usage error (exit 2), as CLI11's are
     if (!jobs.empty()) run_options.jobs = count_option("--jobs", jobs, 1);
     if (!array_size.empty())
       submit_options.array_size = count_option("--array-size", array_size, 1);
@@ -222,22 +226,20 @@ int dispatch(int argc, char** argv) {
       submit_options.cpus_per_task = count_option("--cpus-per-task", cpus_per_task, 1);
     report_options.max_runs = count_option("--max-runs", max_runs, 1);
     report_options.max_groups = count_option("--max-groups", max_groups, 1);
+    compare_options.rtol = tolerance_option("--rtol", rtol);
+    compare_options.atol = tolerance_option("--atol", atol);
+    compare_options.max_lines = count_option("--max-lines", max_lines, 0);
+  } catch (const gradflow::InputError& e) {
+    spdlog::error("{}", e.what());
+    return kExitUsage;
+  }
+  try {
     if (*run) return run_command(run_options, verbosity);
     if (*validate) return validate_command(validate_options, verbosity);
     if (*plan) return plan_command(plan_options, verbosity);
     if (*merge) return merge_command(merge_options, verbosity);
     if (*submit) return submit_command(submit_options, verbosity);
-    if (*compare) {
-      try {
-        compare_options.rtol = tolerance_option("--rtol", rtol);
-        compare_options.atol = tolerance_option("--atol", atol);
-        compare_options.max_lines = count_option("--max-lines", max_lines, 0);
-      } catch (const gradflow::InputError& e) {  // compare's own code for unusable input
-        spdlog::error("{}", e.what());
-        return kExitCompareUnusable;
-      }
-      return compare_command(compare_options, verbosity);
-    }
+    if (*compare) return compare_command(compare_options, verbosity);
     if (*summarize) return summarize_command(summarize_options, verbosity);
     if (*report) return report_command(report_options, verbosity);
   } catch (const gradflow::InputError& e) {
