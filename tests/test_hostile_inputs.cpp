@@ -136,19 +136,27 @@ TEST_CASE("every input path is classified before it is opened: no hang, a messag
                  {dir.file("folder") + ": cannot read file: it is a folder"});
 }
 
-TEST_CASE("a teacher network too big for memory is refused with the estimate", "[hostile2]") {
+TEST_CASE("data generation too big for memory is refused with the estimate", "[hostile2]") {
   test::TempDir dir("h2-teacher");
-  nlohmann::json j = small_run();
-  j["data"] = {{"kind", "teacher_student"}, {"train_size", 1000000}, {"teacher_width", 65536},
-               {"dim", 4}};
-  j["train"]["loss"] = "mse";
-  const std::string config = write_json(dir, j, "c.json");
-  for (const std::string command : {"validate", "plan", "run"}) {
-    INFO(command);
-    const std::string out = command == "run" ? " --out " + dir.file("out") : "";
-    require_result(test::gradflow_cli(command + " " + config + out), 1,
-                   {config + ": /data: this run needs about", "data.teacher_width"});
-    REQUIRE_FALSE(fs::exists(dir.file("out")));
+  // The teacher network's forward pass over every example; the mixture's class means.
+  nlohmann::json teacher = small_run(), mixture = small_run();
+  teacher["data"] = {{"kind", "teacher_student"}, {"train_size", 1000000},
+                     {"teacher_width", 65536}, {"dim", 4}};
+  teacher["train"]["loss"] = "mse";
+  mixture["data"] = {{"kind", "gaussian_mixture"}, {"train_size", 16}, {"probe_size", 1},
+                     {"dim", 65536}, {"classes", 65536}};
+  mixture["model"]["width"] = 1;
+  const std::pair<nlohmann::json, std::string> cases[] = {{teacher, "data.teacher_width"},
+                                                          {mixture, "data.classes"}};
+  for (const auto& [j, key] : cases) {
+    const std::string config = write_json(dir, j, "c.json");
+    for (const std::string command : {"validate", "plan", "run"}) {
+      INFO(command << " " << key);
+      const std::string out = command == "run" ? " --out " + dir.file("out") : "";
+      require_result(test::gradflow_cli(command + " " + config + out), 1,
+                     {config + ": /data: this run needs about", key});
+      REQUIRE_FALSE(fs::exists(dir.file("out")));
+    }
   }
 }
 

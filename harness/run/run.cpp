@@ -102,6 +102,8 @@ std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout) 
   const std::size_t examples = std::size_t(config.data.train_size + config.data.probe_size);
   std::size_t bytes = 3 * 8 * examples * std::size_t(layout.inputs + layout.outputs);
   const DataConfig& d = config.data;
+  if (d.kind == DataKind::gaussian_mixture)  // the class means, (dim, classes)
+    bytes += 8 * std::size_t(d.dim) * std::size_t(d.classes);
   if (d.kind == DataKind::teacher_student) {
     // The teacher's forward pass (data.cpp) holds a layer's weights, its input and its output
     // activations over every example at once, in double.
@@ -121,15 +123,17 @@ void check_memory(const Config& config, const MlpLayout& layout) {
   if (!have || need <= have / 10 * 8) return;
   const std::size_t data = estimated_data_bytes(config, layout);
   const bool data_heavy = data > need / 2;
-  const bool teacher = config.data.kind == DataKind::teacher_student;
+  const DataKind kind = config.data.kind;
   throw InputError(config.source, data_heavy ? "/data" : "/model",
                    "this run needs about " + gib(need) + " of memory (" +
                        std::to_string(layout.parameter_count) + " parameters, " + gib(data) +
                        " of data) but the machine has " + gib(have) + "; reduce " +
                        (!data_heavy ? "model.depth or model.width"
-                        : teacher   ? "data.train_size, data.probe_size, data.dim or "
-                                      "data.teacher_width"
-                                    : "data.train_size, data.probe_size or data.dim"));
+                        : kind == DataKind::teacher_student
+                            ? "data.train_size, data.probe_size, data.dim or data.teacher_width"
+                        : kind == DataKind::gaussian_mixture
+                            ? "data.train_size, data.probe_size, data.dim or data.classes"
+                            : "data.train_size, data.probe_size or data.dim"));
 }
 
 MlpLayout config_layout(const Config& config, const NetworkShape& shape) {
