@@ -204,6 +204,14 @@ TEST_CASE("a NUL byte in a config is refused; seed -0 is 0", "[hostile2]") {
                  1, {dir.file("nul.json") + ": invalid JSON at line 1, column " +
                          std::to_string(text.size() + 1) + ": a NUL byte"});
   REQUIRE_FALSE(fs::exists(dir.file("out")));
+  // A NUL byte inside a path string would name another file where the system reads it.
+  for (const std::string key : {"data.path", "model.init_from"}) {
+    INFO(key);
+    require_result(test::gradflow_cli("validate " + write_json(dir, small_run(), "c.json") +
+                                      " --set '" + key + "=\"a.csv\\u0000b\"'"),
+                   1, {"/" + key.substr(0, key.find('.')) + "/" + key.substr(key.find('.') + 1) +
+                           ": expected a path, got \"a.csv\\u0000b\", which holds a NUL byte"});
+  }
   for (const std::string seed : {"-0", "-0.0"}) {
     nlohmann::json j = small_run();
     j.erase("seed");
@@ -233,6 +241,8 @@ TEST_CASE("command-line numbers: finite, in range, with our own message (exit 2,
       {"run " + config + " --jobs=0", "--jobs: expected an integer >= 1, got \"0\"", 2},
       {"report a --max-runs 0", "--max-runs: expected an integer >= 1, got \"0\"", 2},
       {"report a --max-groups 1e3", "--max-groups: expected an integer >= 1, got \"1e3\"", 2},
+      {"run " + config + " -j ''", "--jobs: expected an integer >= 1, got \"\"", 2},
+      {"run " + config + " -j 1.5", "--jobs: expected an integer >= 1, got \"1.5\"", 2},
       {"submit " + config + " --out x --array-size 0",
        "--array-size: expected an integer >= 1, got \"0\"", 2},
       {"submit " + config + " --out x --cpus-per-task -2",

@@ -191,6 +191,13 @@ TEST_CASE("run folders of an earlier sweep are listed and refused; --force remov
   require_result(refused, 1, {out + "/runs: 1 run folder is not in this sweep's plan (",
                               "--force to remove them", "another --out"});
   REQUIRE(snapshot(out) == before);  // nothing run, nothing removed
+  // merge into the folder of another sweep is refused the same way.
+  const std::string other = dir.file("other");
+  REQUIRE(test::gradflow_cli("run -q " + changed + " --out " + other).code == 0);
+  require_result(test::gradflow_cli("merge " + other + " --out " + out), 1,
+                 {out + "/runs: 1 run folder is not in this sweep's plan (",
+                  "Merge into another --out"});
+  REQUIRE(snapshot(out) == before);
 
   // Adding a value keeps every earlier run: no orphan, they resume; the report goes stale.
   const std::string grown = write_json(dir, small_sweep({0.01, 0.02, 0.03}), "c.json");

@@ -113,7 +113,7 @@ int dispatch(int argc, char** argv) {
   add_run_options(run, run_options.config, run_options.overrides);
   run->add_option("-o,--out", run_options.out, "Results folder (default: results/runs/<name>)");
   std::string jobs;
-  run->add_option("-j,--jobs", jobs,
+  CLI::Option* jobs_given = run->add_option("-j,--jobs", jobs,
                   "Sweeps: runs trained in parallel, each on one thread (default: all cores)")
       ->type_name("N");
   run->add_flag("--force", run_options.force,
@@ -150,13 +150,13 @@ int dispatch(int argc, char** argv) {
                      "sbatch scripts go inside)")
       ->required();
   std::string array_size;
-  submit->add_option("--array-size", array_size,
+  CLI::Option* array_size_given = submit->add_option("--array-size", array_size,
                      "Tasks (shards) in the job array (default: one per run; at most one per run)")
       ->type_name("N");
   submit->add_option("--partition", submit_options.partition, "Slurm partition");
   submit->add_option("--time", submit_options.time, "Time limit per task (e.g. 30, 2:00:00, 1-12)");
   std::string cpus_per_task;
-  submit->add_option("--cpus-per-task", cpus_per_task,
+  CLI::Option* cpus_given = submit->add_option("--cpus-per-task", cpus_per_task,
                      "CPUs per task; its runs train in parallel, one per CPU (default 1)")
       ->type_name("N");
   submit->add_option("--setup", submit_options.setup,
@@ -219,10 +219,11 @@ int dispatch(int argc, char** argv) {
   }
   setup_logging(verbosity);
   try {  // a bad number on the command line is a usage error (exit 2), as CLI11's are
-    if (!jobs.empty()) run_options.jobs = count_option("--jobs", jobs, 1);
-    if (!array_size.empty())
+    // Unset keeps the default; given, even as "", it must be a number.
+    if (jobs_given->count()) run_options.jobs = count_option("--jobs", jobs, 1);
+    if (array_size_given->count())
       submit_options.array_size = count_option("--array-size", array_size, 1);
-    if (!cpus_per_task.empty())
+    if (cpus_given->count())
       submit_options.cpus_per_task = count_option("--cpus-per-task", cpus_per_task, 1);
     report_options.max_runs = count_option("--max-runs", max_runs, 1);
     report_options.max_groups = count_option("--max-groups", max_groups, 1);

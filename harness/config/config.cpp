@@ -75,6 +75,15 @@ std::string name_problem(const std::string& name) {
   return {};
 }
 
+// A file or folder name: a NUL byte would cut it short where the system reads it, naming
+// another file than the one written.
+std::string read_path(const JsonAt& at) {
+  std::string path = read_string(at);
+  if (path.find('\0') != std::string::npos)
+    fail_at(at, "expected a path, got " + describe_value(*at.value) + ", which holds a NUL byte");
+  return path;
+}
+
 void check_unique_columns(const JsonAt& at, const std::vector<std::string>& columns) {
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (std::find(columns.begin(), columns.begin() + i, columns[i]) != columns.begin() + i) {
@@ -129,7 +138,7 @@ DataConfig parse_data(ObjectReader r) {
   d.teacher_depth = r.integer("teacher_depth", d.teacher_depth, 1, kMaxDepth);
   d.teacher_width = r.integer("teacher_width", d.teacher_width, 1, kMaxWidth);
   if (auto a = r.take("teacher_activation")) d.teacher_activation = read_activation(*a);
-  d.path = r.string("path", d.path);
+  if (auto path = r.take("path")) d.path = read_path(*path);
   d.label_column = r.string("label_column", d.label_column);
   if (auto targets = r.take("target_columns")) {
     d.target_columns = read_string_list(*targets);
@@ -204,7 +213,7 @@ ModelConfig parse_model(ObjectReader r) {
   m.init_limit = r.number("init_limit", m.init_limit, at_least(0));
   m.init_gain = r.number("init_gain", m.init_gain, above(0));
   if (auto bias = r.take("bias_init")) m.bias_init = read_bias_init(*bias);
-  m.init_from = r.string("init_from", m.init_from);
+  if (auto init_from = r.take("init_from")) m.init_from = read_path(*init_from);
   r.finish();
   return m;
 }

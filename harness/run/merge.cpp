@@ -58,6 +58,10 @@ MergeOutcome merge_shards(const std::vector<std::string>& shard_dirs, const std:
   const DirLock lock(out_dir);
   claim_results_folder(out_dir, FolderKind::sweep, false);  // never over a single run's folder
   remove_partial_copies(out_dir);
+  std::vector<std::string> planned_ids;
+  for (const ManifestRun& r : merged.runs) planned_ids.push_back(r.id);
+  refuse_or_remove_orphans(out_dir, planned_ids, false,
+                           "Merge into another --out, or remove them");
   MergeOutcome outcome;
   outcome.planned = merged.runs.size();
   for (const ManifestRun& r : merged.runs) {

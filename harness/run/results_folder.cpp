@@ -114,4 +114,23 @@ std::vector<std::string> orphan_run_folders(const std::string& dir,
   return orphans;
 }
 
+void refuse_or_remove_orphans(const std::string& dir, const std::vector<std::string>& ids,
+                              bool remove, const std::string& remedy) {
+  const std::vector<std::string> orphans = orphan_run_folders(dir, ids);
+  if (orphans.empty()) return;
+  if (!remove) {
+    std::string listed_ids;
+    for (std::size_t i = 0; i < orphans.size() && i < 10; ++i)
+      listed_ids += (i ? ", " : "") + orphans[i];
+    if (orphans.size() > 10) listed_ids += ", ...";
+    throw InputError(dir + "/runs", "",
+                     std::to_string(orphans.size()) + " run folder" +
+                         (orphans.size() == 1 ? " is" : "s are") + " not in this sweep's plan (" +
+                         listed_ids +
+                         "): results of an earlier, different sweep, which its tables would "
+                         "leave out. " + remedy);
+  }
+  for (const std::string& id : orphans) remove_entry(fs::path(dir) / "runs" / id);
+}
+
 }  // namespace gradflow

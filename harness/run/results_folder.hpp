@@ -40,4 +40,9 @@ void remove_partial_copies(const std::string& dir);
 // "<id>.partial" folders of an interrupted merge are left out (merge removes them).
 std::vector<std::string> orphan_run_folders(const std::string& dir, const std::vector<std::string>& ids);
 
+// Run folders of an earlier, different sweep would sit beside this one's without being in its
+// tables: refused (InputError naming dir/runs, the ids, and `remedy`), or removed when `remove`.
+void refuse_or_remove_orphans(const std::string& dir, const std::vector<std::string>& ids,
+                              bool remove, const std::string& remedy);
+
 }  // namespace gradflow

@@ -55,29 +55,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
   claim_results_folder(out_dir, FolderKind::sweep, options.force);
   remove_stale_temp_files(out_dir);
   remove_partial_copies(out_dir);
-  // Run folders of an earlier, different sweep would sit beside this one's without being in its
-  // tables; say so rather than leave them.
   std::vector<std::string> planned_ids;
   for (const RunSpec& r : plan.runs) planned_ids.push_back(r.id);
-  if (const auto orphans = orphan_run_folders(out_dir, planned_ids); !orphans.empty()) {
-    if (!options.force) {
-      std::string ids;
-      for (std::size_t i = 0; i < orphans.size() && i < 10; ++i) ids += (i ? ", " : "") + orphans[i];
-      if (orphans.size() > 10) ids += ", ...";
-      throw InputError(out_dir + "/runs", "",
-                       std::to_string(orphans.size()) + " run folder" +
-                           (orphans.size() == 1 ? " is" : "s are") +
-                           " not in this sweep's plan (" + ids +
-                           "): results of an earlier, different sweep, which its tables would "
-                           "leave out. Use --force to remove them (and rerun every run), or "
-                           "another --out");
-    }
-    for (const std::string& id : orphans) {
-      std::error_code ec;
-      std::filesystem::remove_all(run_folder(out_dir, id), ec);
-      if (ec) throw InputError(run_folder(out_dir, id), "", "cannot remove: " + ec.message());
-    }
-  }
+  refuse_or_remove_orphans(out_dir, planned_ids, options.force,
+                           "Use --force to remove them (and rerun every run), or another --out");
   const SweepManifest manifest = manifest_from_plan(plan, options.shard_index, options.shard_count);
   write_file_atomic(out_dir + "/sweep.json", manifest_to_json(manifest).dump(2) + "\n");
   std::vector<ManifestRun> shard_manifest_runs;
