@@ -47,16 +47,7 @@ std::string write_config(const test::TempDir& dir, const nlohmann::json& config,
   return dir.file(name);
 }
 
-// Every file under `dir` (relative path -> bytes), except the lock file, which holds a pid.
-std::map<std::string, std::string> snapshot(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  if (!fs::exists(dir)) return files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file() || e.path().filename() == ".gradflow.lock") continue;
-    files[fs::relative(e.path(), dir).string()] = test::read_text(e.path().string());
-  }
-  return files;
-}
+using test::snapshot;
 
 std::vector<std::string> temp_files(const std::string& dir) {
   std::vector<std::string> found;

@@ -11,7 +11,7 @@
 
 #include "base/csv_table.hpp"
 #include "base/npy.hpp"
-#include "support.hpp"
+#include "hostile_support.hpp"
 
 using namespace gradflow;
 namespace fs = std::filesystem;
@@ -19,6 +19,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using test::contains;
+using test::require_result;
+using test::snapshot;
+using test::write_json;
 
 nlohmann::json small_run() {
   return nlohmann::json::parse(R"({
@@ -37,30 +40,6 @@ nlohmann::json csv_run(const std::string& path, const std::vector<std::string>& 
   if (!features.empty()) j["data"]["feature_columns"] = features;
   j["train"]["batch_size"] = 2;
   return j;
-}
-
-std::string write_json(const test::TempDir& dir, const nlohmann::json& j, const std::string& name) {
-  test::write_text(dir.file(name), j.dump(2));
-  return dir.file(name);
-}
-
-// A shell command line as is (for `timeout`), stdout and stderr together.
-test::CliResult shell(const std::string& command) {
-  test::CliResult r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-void require_result(const test::CliResult& r, int code, const std::vector<std::string>& parts) {
-  INFO(r.output);
-  REQUIRE(r.code == code);
-  for (const std::string& p : parts) REQUIRE(contains(r.output, p));
 }
 
 }  // namespace
@@ -120,7 +99,7 @@ TEST_CASE("every input path is classified before it is opened: no hang, a messag
       INFO(command << " " << c.key << "=" << c.value);
       const auto start = std::chrono::steady_clock::now();
       const std::string out = command == "run" ? " --out " + dir.file("out") : "";
-      require_result(shell("timeout 20 " + std::string(GRADFLOW_BINARY) + " " + command + " " +
+      require_result(test::shell("timeout 20 " + std::string(GRADFLOW_BINARY) + " " + command + " " +
                            config + " --set " + c.key + "=" + c.value + out),
                      1, {config + " (after --set " + c.key + "=" + c.value + "): " + c.json_path,
                          c.reason});
@@ -129,7 +108,7 @@ TEST_CASE("every input path is classified before it is opened: no hang, a messag
     }
   }
   // A config that is a FIFO nobody writes to reads as empty instead of blocking.
-  require_result(shell("timeout 20 " + std::string(GRADFLOW_BINARY) + " validate " +
+  require_result(test::shell("timeout 20 " + std::string(GRADFLOW_BINARY) + " validate " +
                        dir.file("fifo")),
                  1, {dir.file("fifo") + ": invalid JSON"});
   require_result(test::gradflow_cli("validate " + dir.file("folder")), 1,

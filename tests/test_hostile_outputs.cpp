@@ -10,10 +10,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "support.hpp"
+#include "hostile_support.hpp"
 
 namespace fs = std::filesystem;
 using gradflow::test::contains;
+using gradflow::test::require_result;
+using gradflow::test::snapshot;
+using gradflow::test::write_json;
 namespace test = gradflow::test;
 
 namespace {
@@ -35,28 +38,6 @@ nlohmann::json small_sweep(const std::vector<double>& lrs) {
   nlohmann::json j = small_run();
   j["sweep"] = {{"train.lr", lrs}};
   return j;
-}
-
-std::string write_json(const test::TempDir& dir, const nlohmann::json& j, const std::string& name) {
-  test::write_text(dir.file(name), j.dump(2));
-  return dir.file(name);
-}
-
-// Every file under `dir` (relative path -> bytes), except the lock file.
-std::map<std::string, std::string> snapshot(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  if (!fs::exists(dir)) return files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file() || e.path().filename() == ".gradflow.lock") continue;
-    files[fs::relative(e.path(), dir).string()] = test::read_text(e.path().string());
-  }
-  return files;
-}
-
-void require_result(const test::CliResult& r, int code, const std::vector<std::string>& parts) {
-  INFO(r.output);
-  REQUIRE(r.code == code);
-  for (const std::string& p : parts) REQUIRE(contains(r.output, p));
 }
 
 }  // namespace

@@ -75,15 +75,6 @@ std::string name_problem(const std::string& name) {
   return {};
 }
 
-// A file or folder name: a NUL byte would cut it short where the system reads it, naming
-// another file than the one written.
-std::string read_path(const JsonAt& at) {
-  std::string path = read_string(at);
-  if (path.find('\0') != std::string::npos)
-    fail_at(at, "expected a path, got " + describe_value(*at.value) + ", which holds a NUL byte");
-  return path;
-}
-
 void check_unique_columns(const JsonAt& at, const std::vector<std::string>& columns) {
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (std::find(columns.begin(), columns.begin() + i, columns[i]) != columns.begin() + i) {
@@ -122,15 +113,12 @@ DataConfig parse_data(ObjectReader r) {
     d.dim = 2;
   }
   // Spirals default to two arms; the mixture's default of 4 classes suits Gaussian blobs.
-  // csv: 0 (the default) counts the classes from the labels present; a number allows classes
-  // with no example in the file.
-  if (d.kind == DataKind::csv) {
-    d.classes = 0;
-    if (auto classes = r.take("classes"); classes && read_integer(*classes, 0, kMaxWidth) != 0)
-      d.classes = read_integer(*classes, 2, kMaxWidth);
-  } else {
-    d.classes = r.integer("classes", d.kind == DataKind::spirals ? 2 : d.classes, 2, kMaxWidth);
-  }
+  // csv: 0 (the default) counts the classes from the labels present; a number >= 2 allows
+  // classes with no row in the file.
+  const bool csv = d.kind == DataKind::csv;
+  d.classes = r.integer("classes", csv ? 0 : d.kind == DataKind::spirals ? 2 : d.classes,
+                        csv ? 0 : 2, kMaxWidth);
+  if (csv && d.classes == 1) fail_expected(*r.take("classes"), "0 (count the labels) or >= 2");
   d.separation = r.number("separation", d.separation, at_least(0));
   d.noise = r.number("noise", d.noise, at_least(0));
   d.turns = r.number("turns", d.turns, above(0));

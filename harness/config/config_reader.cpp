@@ -293,6 +293,13 @@ double read_number(const JsonAt& at, NumberRange range) {
   return x;
 }
 
+std::string read_path(const JsonAt& at) {
+  std::string path = read_string(at);
+  if (path.find('\0') != std::string::npos)
+    fail_at(at, "expected a path, got " + describe_value(*at.value) + ", which holds a NUL byte");
+  return path;
+}
+
 bool read_bool(const JsonAt& at) {
   if (!at.value->is_boolean()) fail_expected(at, "true or false");
   return at.value->get<bool>();
