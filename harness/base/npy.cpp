@@ -196,11 +196,13 @@ std::string npy_bytes(const MatD& m, bool as_vector) {
   bytes += static_cast<char>(dict.size() >> 8);
   bytes += dict;
 
-  // C order: element (i, j) at i * cols + j, which is the column-major storage of m^T.
-  const MatD c_order = m.transpose();
-  if (c_order.size() > 0)  // an empty matrix has null data
+  // C order: element (i, j) at i * cols + j, which is the column-major storage of m^T. An empty
+  // matrix has null data, and transposing one of shape (10^9, 0) would still loop 10^9 times.
+  if (m.size() > 0) {
+    const MatD c_order = m.transpose();
     bytes.append(reinterpret_cast<const char*>(c_order.data()),
                  sizeof(double) * static_cast<std::size_t>(c_order.size()));
+  }
   return bytes;
 }
 
