@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Fuzzes the config front end (JSON -> --set -> validation -> sweep -> work estimate) with
-# libFuzzer + ASan + UBSan: configures build-fuzz/ with clang, builds only fuzz/config_fuzzer,
-# and runs it for SECONDS (default 60). Exits non-zero on any crash, leak, timeout or sanitizer
-# report; the offending input is saved under build-fuzz/artifacts/ (add it to fuzz/regressions/
-# once fixed, so tests/test_fuzz.cpp replays it).
-#   bash scripts/fuzz.sh [SECONDS]    fuzz for SECONDS (CI: 60; longer on demand)
-#   bash scripts/fuzz.sh --dict       regenerate fuzz/config.dict from docs/config.md's key tables
+# Fuzzes gradflow's input readers with libFuzzer + ASan + UBSan: configures build-fuzz/ with
+# clang, builds the targets, and runs them one after another, SECONDS in total (default 60)
+# shared equally. Exits non-zero on any crash, leak, timeout or sanitizer report; the offending
+# input is saved under build-fuzz/artifacts/<target>/ (add it to fuzz/regressions/ once fixed,
+# so tests/test_fuzz.cpp replays it).
+#   bash scripts/fuzz.sh [SECONDS] [TARGET...]   fuzz TARGETs (default: all) for SECONDS in all
+#   bash scripts/fuzz.sh --dict                  regenerate fuzz/config.dict from docs/config.md
+# Targets (fuzz/<target>.cpp):
+#   config_fuzzer    the config front end: JSON -> --set -> validation -> sweep -> work estimate
+#   csv_data_fuzzer  the CSV data loader and the reader of our own tables, with a round trip
+#   npy_fuzzer       the .npy reader (model.init_from), with a round trip
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +30,24 @@ if [ "${1:-}" = "--dict" ]; then
   exit 0
 fi
 
+# One line per target: name, seed folders (the config seeds are prepared below), dictionary
+# ("-" for none), -max_len. Adding a target is adding its line (and fuzz/<name>.cpp to the
+# foreach in CMakeLists.txt).
+TARGETS=(
+  "config_fuzzer    build-fuzz/seeds/config:fuzz/regressions  fuzz/config.dict  65536"
+  "csv_data_fuzzer  fuzz/seeds/csv_data                       -                 65536"
+  "npy_fuzzer       fuzz/seeds/npy                            -                 65536"
+)
+
 seconds="${1:-60}"
+shift || true
+wanted=("$@")
+if [ ${#wanted[@]} -eq 0 ]; then
+  for line in "${TARGETS[@]}"; do wanted+=("${line%% *}"); done
+fi
+per_target=$(( seconds / ${#wanted[@]} ))
+[ "$per_target" -ge 1 ] || per_target=1
+
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
     >/dev/null 2>&1; then
   bash scripts/setup.sh clang libclang-rt-14-dev  # the default build too; cheap if up to date
@@ -34,33 +55,48 @@ fi
 
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DGRADFLOW_FUZZ=ON -DGRADFLOW_TESTS=OFF -DGRADFLOW_NATIVE=OFF >/dev/null
-cmake --build build-fuzz --target config_fuzzer -j "$(nproc)"
+cmake --build build-fuzz --target "${wanted[@]}" -j "$(nproc)"
 
-# Seeds: every shipped config, each also with a --set override (NUL-separated, see
-# fuzz/front_end.hpp), and every input that once broke the front end.
-seeds=build-fuzz/seeds
+# Config seeds: every shipped config, each also with a --set override (NUL-separated, see
+# fuzz/front_end.hpp); the inputs that once broke the front end are in fuzz/regressions/.
+seeds=build-fuzz/seeds/config
 rm -rf "$seeds"
-mkdir -p "$seeds" build-fuzz/corpus build-fuzz/artifacts
+mkdir -p "$seeds"
 for f in configs/*.json configs/regression/*.json; do
   name=$(basename "$(dirname "$f")")_$(basename "$f" .json)
   cp "$f" "$seeds/$name"
   { cat "$f"; printf '\0model.depth=3\0sweep.seeds=2'; } > "$seeds/${name}_set"
 done
-cp fuzz/regressions/* "$seeds/" 2>/dev/null || true
 
-# -max_len: configs are ~1 KB; 64 KiB leaves room for large sweeps without slowing every run.
-# -timeout: one input taking 25 s is a hang (sweeps are capped at 300 runs here, see
+# -timeout: one input taking 25 s is a hang (config sweeps are capped at 300 runs, see
 #   fuzz/front_end.hpp: a few seconds under the sanitizers).
-# -rss_limit_mb: the 16 MiB JSON limit keeps a legal input far below this.
-log=build-fuzz/fuzz.log
-status=0
-./build-fuzz/config_fuzzer -max_total_time="$seconds" -max_len=65536 -timeout=25 \
-  -rss_limit_mb=2048 -dict=fuzz/config.dict -artifact_prefix=build-fuzz/artifacts/ \
-  -print_final_stats=1 build-fuzz/corpus "$seeds" 2>"$log" || status=$?
-grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$log" || true
-if [ "$status" -ne 0 ]; then
-  tail -n 60 "$log"
-  echo "fuzz: FAILED (exit $status); inputs in build-fuzz/artifacts/, log in $log" >&2
-  exit 1
-fi
-echo "fuzz: clean after ${seconds} s (log in $log)"
+# -rss_limit_mb: every reader's own limits keep a legal input far below this.
+failed=0
+for target in "${wanted[@]}"; do
+  line=""
+  for l in "${TARGETS[@]}"; do [ "${l%% *}" = "$target" ] && line=$l; done
+  if [ -z "$line" ]; then
+    echo "fuzz: unknown target $target" >&2
+    exit 2
+  fi
+  read -r _ seed_dirs dict max_len <<<"$line"
+  corpus=build-fuzz/corpus/$target
+  artifacts=build-fuzz/artifacts/$target
+  log=build-fuzz/$target.log
+  mkdir -p "$corpus" "$artifacts"
+  dict_flag=()
+  [ "$dict" = "-" ] || dict_flag=(-dict="$dict")
+  IFS=: read -r -a seed_list <<<"$seed_dirs"
+  status=0
+  ./build-fuzz/"$target" -max_total_time="$per_target" -max_len="$max_len" -timeout=25 \
+    -rss_limit_mb=2048 "${dict_flag[@]}" -artifact_prefix="$artifacts/" -print_final_stats=1 \
+    "$corpus" "${seed_list[@]}" 2>"$log" || status=$?
+  echo "$target: $(grep -E '^stat::number_of_executed_units' "$log" || echo 'no stats')"
+  if [ "$status" -ne 0 ]; then
+    tail -n 60 "$log"
+    echo "fuzz: $target FAILED (exit $status); inputs in $artifacts/, log in $log" >&2
+    failed=1
+  fi
+done
+[ "$failed" -eq 0 ] || exit 1
+echo "fuzz: clean after ${per_target} s per target (${wanted[*]}; logs in build-fuzz/*.log)"

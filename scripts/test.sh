@@ -12,8 +12,9 @@ bash scripts/setup.sh python3-numpy slurmctld slurmd slurm-client munge chromium
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
 
-# Robustness (issue 6): fuzz the config front end for 60 s (clang + libFuzzer, installed by
-# fuzz.sh if missing; ~3 min of CPU with its build). GRADFLOW_FUZZ_SECONDS=0 skips it.
+# Robustness (issues 6, 11): fuzz the input readers (config, CSV, .npy) for 60 s in all, shared
+# by fuzz.sh's targets (clang + libFuzzer, installed by fuzz.sh if missing; ~3 min of CPU with
+# its build). GRADFLOW_FUZZ_SECONDS=0 skips it.
 # The suite under ASan + UBSan costs a second full build (~12 min of CPU for the library alone
 # on this machine), so it runs only with GRADFLOW_SANITIZE_SUITE=1 (or bash scripts/sanitize.sh).
 cd ..

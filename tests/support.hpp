@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -76,8 +77,9 @@ struct CliResult {
   std::string output;
 };
 
-inline CliResult gradflow_cli(const std::string& args) {
-  const std::string command = std::string(GRADFLOW_BINARY) + " " + args + " 2>&1";
+// Runs a shell command line as is (for `timeout gradflow ...`), stdout and stderr together.
+inline CliResult shell(const std::string& command_line) {
+  const std::string command = command_line + " 2>&1";
   CliResult r;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return r;
@@ -87,6 +89,21 @@ inline CliResult gradflow_cli(const std::string& args) {
   const int status = ::pclose(pipe);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline CliResult gradflow_cli(const std::string& args) {
+  return shell(std::string(GRADFLOW_BINARY) + " " + args);
+}
+
+// Every file under `dir` (relative path -> bytes), except the lock file, which holds a pid.
+inline std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  if (!std::filesystem::exists(dir)) return files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().filename() == ".gradflow.lock") continue;
+    files[std::filesystem::relative(e.path(), dir).string()] = read_text(e.path().string());
+  }
+  return files;
 }
 
 inline void write_text(const std::string& path, const std::string& text) {

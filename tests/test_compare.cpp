@@ -247,7 +247,8 @@ TEST_CASE("quoted cells may hold commas and quotes, as runs.csv writes swept obj
   REQUIRE(t.rows[0].size() == 3);
   CHECK(t.rows[0][1] == "{\"kind\":\"normal\",\"std\":0.1}");
   CHECK(t.rows[0][2] == "completed");
-  CHECK(split_csv_line(" a , \" b,c \" ,,d") == std::vector<std::string>{"a", "b,c", "", "d"});
+  // Unquoted cells are trimmed; quoted content is kept verbatim (RFC 4180), blanks included.
+  CHECK(split_csv_line(" a , \" b,c \" ,,d") == std::vector<std::string>{"a", " b,c ", "", "d"});
 }
 
 TEST_CASE("csv tables keep cells as text and name file and line for ragged rows", "[compare]") {

@@ -258,6 +258,7 @@ DataConfig csv_config(const std::string& path) {
   d.train_size = 100;
   d.probe_size = 5;
   d.standardize = false;
+  d.classes = 0;  // as parse_config sets it for csv: counted from the labels present
   return d;
 }
 

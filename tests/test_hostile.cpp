@@ -47,16 +47,7 @@ std::string write_config(const test::TempDir& dir, const nlohmann::json& config,
   return dir.file(name);
 }
 
-// Every file under `dir` (relative path -> bytes), except the lock file, which holds a pid.
-std::map<std::string, std::string> snapshot(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  if (!fs::exists(dir)) return files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file() || e.path().filename() == ".gradflow.lock") continue;
-    files[fs::relative(e.path(), dir).string()] = test::read_text(e.path().string());
-  }
-  return files;
-}
+using test::snapshot;
 
 std::vector<std::string> temp_files(const std::string& dir) {
   std::vector<std::string> found;
@@ -127,7 +118,8 @@ TEST_CASE("a sweep of 10^9 runs is refused at once, with the count", "[hostile]"
     const double seconds = seconds_since(start);
     INFO(command << ": " << seconds << " s");
     require_refused(r,
-                    {path + ": /sweep: expands to 1000000000 runs (10 x 10 x 10000000), more than the "
+                    {path + " (after --set sweep.seeds=10000000): /sweep: expands to 1000000000 runs "
+                     "(10 x 10 x 10000000), more than the "
                      "limit of 100000"},
                     dir.file("out"));
     REQUIRE(seconds < 5);
@@ -143,14 +135,16 @@ TEST_CASE("a network or data set too large for memory is refused with the estima
   // 1000 x 65536^2 parameters: about 4e12, tens of terabytes.
   require_refused(test::gradflow_cli("run " + config +
                                      " --set model.depth=1000 --set model.width=65536 --out " + out),
-                  {config + ": /model: this run needs about ", " GiB of memory (",
+                  {config + " (after --set model.depth=1000 --set model.width=65536): /model: "
+                   "this run needs about ", " GiB of memory (",
                    " parameters, ", "but the machine has ", "reduce model.depth or model.width"},
                   out);
   // 10^9 examples of dimension 65536: refused before a single example is drawn.
   require_refused(test::gradflow_cli("run " + config +
                                      " --set data.train_size=1000000000 --set data.dim=65536 "
                                      "--set model.depth=1 --set model.width=1 --out " + out),
-                  {config + ": /data: this run needs about ", "reduce data.train_size"}, out);
+                  {config + " (after --set data.train_size=1000000000 --set data.dim=65536): "
+                   "/data: this run needs about ", "reduce data.train_size"}, out);
   // In a sweep, the one huge run stops the sweep before any run starts.
   nlohmann::json sweep = small_config();
   sweep["sweep"] = {{"model.width", {8, 65536}}, {"model.depth", {2, 1000}}};

@@ -1,6 +1,7 @@
 // .npy files: exact round trips, the on-disk layout numpy expects, the header variants numpy
 // writes, and errors that name the file. numpy itself checks our files when it is installed.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -219,4 +220,22 @@ TEST_CASE("numpy.load reads our files (skipped when numpy is not installed)", "[
       "/usr/bin/python3 " + script_path + " " + dir.file("m.npy") + " " + dir.file("v.npy");
   INFO(command);
   REQUIRE(std::system(command.c_str()) == 0);
+}
+
+TEST_CASE("an empty array of a huge shape reads and writes back at once (fuzzer finding)",
+          "[npy]") {
+  // npy_fuzzer: shape (1151555151, 0) has no data; transposing it for the write looped 10^9
+  // times (a 26 s timeout under the sanitizers).
+  const std::string path = std::string(GRADFLOW_SOURCE_DIR) + "/fuzz/seeds/npy/empty_tall_timeout.npy";
+  const auto start = std::chrono::steady_clock::now();
+  const MatD m = read_npy(path);
+  REQUIRE(m.rows() == 1151555151);
+  REQUIRE(m.cols() == 0);
+  const MatD again = parse_npy(npy_bytes(m, false), "again.npy");
+  REQUIRE(again.rows() == m.rows());
+  REQUIRE(again.cols() == 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(seconds << " s");
+  REQUIRE(seconds < 1);
 }

@@ -324,6 +324,7 @@ TEST_CASE("gradflow plan prints the runs and their ids, and names a bad sweep en
   INFO(bad.output);
   REQUIRE(bad.code == 1);
   REQUIRE_THAT(bad.output,
-               Contains(dir.file("s.json") + ": /sweep/model.depth/1: model.depth = -3: "
+               Contains(dir.file("s.json") + " (after --set sweep={\"model.depth\": [2, -3]}): "
+                                             "/sweep/model.depth/1: model.depth = -3: "
                                              "/model/depth: expected an integer >= 1"));
 }

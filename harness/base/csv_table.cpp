@@ -6,13 +6,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
+#include <istream>
 #include <limits>
 #include <sstream>
 #include <unordered_set>
 
 #include "base/errors.hpp"
+#include "base/path_kind.hpp"
 
 namespace gradflow {
 std::string_view trim_blanks(std::string_view s) {
@@ -22,31 +23,102 @@ std::string_view trim_blanks(std::string_view s) {
   return s;
 }
 
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// The one CSV state machine (RFC 4180), shared by splitting, counting and record joining so
+// they never disagree on where a field ends: a quote opens a quoted field only at the field's
+// start (after blanks); inside it, "" is one quote and a lone quote closes it; after the closing
+// quote, text up to the comma is ignored. A quote anywhere else is an ordinary character.
+// `open`: inside quotes when `s` begins (a record continued from the previous line), and on
+// return whether it still is. Returns the field count; fills `fields` when given.
+std::size_t scan_csv(std::string_view s, bool& open, std::vector<std::string>* fields) {
+  std::size_t count = 1;
+  std::string field;
+  bool quoted = open;  // this field began with a quote: content kept verbatim
+  bool closed = false; // its closing quote was seen
+  const auto finish = [&] {
+    if (fields) fields->emplace_back(quoted ? std::string_view(field) : trim_blanks(field));
+    field.clear();
+    quoted = closed = false;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (open) {
+      if (c != '"') {
+        if (fields) field += c;
+      } else if (i + 1 < s.size() && s[i + 1] == '"') {
+        if (fields) field += '"';
+        ++i;
+      } else {
+        open = false;
+        closed = true;
+      }
+    } else if (c == ',') {
+      ++count;
+      finish();
+    } else if (closed) {
+      continue;
+    } else if (c == '"' && !quoted && trim_blanks(field).empty()) {
+      field.clear();
+      quoted = open = true;
+    } else if (fields || !is_blank(c)) {
+      field += c;  // counting only needs to know whether the field is still blank
+    }
+  }
+  finish();
+  return count;
+}
+
+}  // namespace
+
 std::vector<std::string> split_csv_line(std::string_view line) {
   std::vector<std::string> fields;
-  std::size_t i = 0;
-  for (;;) {
-    std::string field;
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    if (i < line.size() && line[i] == '"') {
-      for (++i; i < line.size(); ++i) {
-        if (line[i] != '"') {
-          field += line[i];
-        } else if (i + 1 < line.size() && line[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          ++i;  // the closing quote; anything up to the comma is ignored
-          break;
-        }
-      }
-    }
-    const std::size_t comma = line.find(',', i);
-    if (field.empty()) field = line.substr(i, comma == std::string_view::npos ? comma : comma - i);
-    fields.emplace_back(trim_blanks(field));
-    if (comma == std::string_view::npos) return fields;
-    i = comma + 1;
+  bool open = false;
+  scan_csv(line, open, &fields);
+  return fields;
+}
+
+std::size_t count_csv_fields(std::string_view record) {
+  bool open = false;
+  return scan_csv(record, open, nullptr);
+}
+
+bool quote_open_after(std::string_view piece, bool open) {
+  scan_csv(piece, open, nullptr);
+  return open;
+}
+
+bool read_csv_record(std::istream& in, std::string& record, std::size_t& line,
+                     std::size_t& first_line, const std::string& file) {
+  record.clear();
+  if (!std::getline(in, record)) return false;
+  first_line = ++line;
+  std::string more;
+  for (bool open = quote_open_after(record, false); open;) {
+    if (!std::getline(in, more))
+      throw InputError(file, "",
+                       "line " + std::to_string(first_line) +
+                           ": a quoted field is not closed before the end of the file");
+    ++line;
+    record += '\n';
+    record += more;
+    open = quote_open_after(more, open);
   }
+  return true;
+}
+
+std::string csv_field(std::string_view text) {
+  const bool blank_edge = !text.empty() && (is_blank(text.front()) || is_blank(text.back()));
+  if (!blank_edge && text.find_first_of(",\"\n\r") == std::string_view::npos)
+    return std::string(text);
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
 }
 
 CsvTable parse_csv_table(std::string_view text, const std::string& source) {
@@ -55,10 +127,24 @@ CsvTable parse_csv_table(std::string_view text, const std::string& source) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
   std::size_t line_number = 0;
   while (!text.empty()) {
-    const std::size_t newline = text.find('\n');
-    const std::string_view line = trim_blanks(text.substr(0, newline));
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    ++line_number;
+    // A record runs to the first newline outside quotes.
+    const std::size_t first_line = line_number + 1;
+    std::size_t end = 0;
+    for (bool open = false;;) {
+      const std::size_t newline = text.find('\n', end);
+      const std::size_t piece_end = newline == std::string_view::npos ? text.size() : newline;
+      ++line_number;
+      open = quote_open_after(text.substr(end, piece_end - end), open);
+      end = piece_end;
+      if (!open) break;
+      if (newline == std::string_view::npos)
+        throw InputError(source, "",
+                         "line " + std::to_string(first_line) +
+                             ": a quoted field is not closed before the end of the file");
+      ++end;  // the newline belongs to the quoted field
+    }
+    const std::string_view line = trim_blanks(text.substr(0, end));
+    text.remove_prefix(end == text.size() ? end : end + 1);
     if (line.empty()) continue;
     std::vector<std::string> fields = split_csv_line(line);
     if (table.header.empty()) {
@@ -75,21 +161,20 @@ CsvTable parse_csv_table(std::string_view text, const std::string& source) {
     if (fields.size() != table.header.size())
       // Typically a file cut short while being written, or two writers interleaving.
       throw InputError(source, "",
-                       "line " + std::to_string(line_number) + ": " +
+                       "line " + std::to_string(first_line) + ": " +
                            std::to_string(fields.size()) + " fields, but the header has " +
                            std::to_string(table.header.size()));
     table.rows.push_back(std::move(fields));
-    table.lines.push_back(line_number);
+    table.lines.push_back(first_line);
   }
   if (table.header.empty()) throw InputError(source, "", "empty file: expected a header row");
   return table;
 }
 
 CsvTable read_csv_table(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw InputError(path, "", "no such file");
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw InputError(path, "", "cannot read: not a regular file");
+  const PathInfo info = inspect_path(path);
+  if (const std::string problem = regular_file_problem(info); !problem.empty())
+    throw InputError(path, "", "cannot read: " + problem);
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in)

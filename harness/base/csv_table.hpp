@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,27 +11,47 @@
 
 namespace gradflow {
 
-// Format: a header row, then one row per line; fields separated by commas, a field that holds
-// commas quoted as in RFC 4180 (runs.csv quotes swept values such as bias_init objects); CRLF
-// line ends tolerated; blank lines skipped.
+// Format (RFC 4180): a header row, then one record per row; fields separated by commas; a field
+// wrapped in double quotes may hold commas, quotes (doubled), newlines and carriage returns, and
+// its content is kept verbatim (runs.csv quotes swept values such as bias_init objects and
+// strings); unquoted fields are trimmed; CRLF line ends tolerated; blank lines skipped.
 struct CsvTable {
   std::string source;  // the file it came from, for messages
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;  // each exactly header.size() cells
-  std::vector<std::size_t> lines;              // 1-based file line of each row
+  std::vector<std::size_t> lines;              // 1-based file line where each row starts
 };
 
-// Throws InputError naming the file: unreadable, empty (no header), a duplicate or empty
-// column name, or a ragged row (naming its line and the field counts).
+// Throws InputError naming the file: not a regular file, unreadable, empty (no header), a
+// duplicate or empty column name, a quoted field never closed, or a ragged row (naming its line
+// and the field counts).
 CsvTable read_csv_table(const std::string& path);
 CsvTable parse_csv_table(std::string_view text, const std::string& source);
 
 // `s` without surrounding spaces, tabs and carriage returns.
 std::string_view trim_blanks(std::string_view s);
 
-// One CSV line's fields, each trimmed. A field wrapped in double quotes may hold commas, and
-// "" inside it stands for one quote (RFC 4180); its content is trimmed too.
+// One CSV record's fields. An unquoted field is trimmed; a field wrapped in double quotes keeps
+// its content verbatim (commas, newlines, blanks), and "" inside it stands for one quote.
 std::vector<std::string> split_csv_line(std::string_view line);
+
+// The record's field count (commas outside quotes + 1), without allocating: a hostile line of
+// 10^7 commas is measured before it is split.
+std::size_t count_csv_fields(std::string_view record);
+
+// Whether a record is still inside a quoted field after `piece`, given it was (`open`) before:
+// a record continues onto the next line while this is true.
+bool quote_open_after(std::string_view piece, bool open);
+
+// One record from `in` (lines joined by '\n' while a quoted field is open); false at the end.
+// `line` counts physical lines read; `first_line` is where the record starts. A quoted field
+// still open at the end of the input is an InputError naming `file` and the line.
+bool read_csv_record(std::istream& in, std::string& record, std::size_t& line,
+                     std::size_t& first_line, const std::string& file);
+
+// `text` as one CSV field that split_csv_line reads back as `text`: quoted (quotes doubled)
+// when it holds a comma, quote, newline or carriage return, or starts or ends with a blank.
+std::string csv_field(std::string_view text);
 
 // Index of `name` in the header, or nullopt.
 std::optional<std::size_t> find_column(const CsvTable& table, std::string_view name);

@@ -14,6 +14,7 @@
 
 #include "base/atomic_file.hpp"
 #include "base/errors.hpp"
+#include "base/path_kind.hpp"
 
 namespace gradflow {
 namespace {
@@ -132,10 +133,16 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::string read_whole_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    throw InputError(path, "", "cannot read: not a regular file");
+// Classified before it is opened (a FIFO would block), and refused before it is read when it
+// is larger than the caller can use.
+std::string read_whole_file(const std::string& path, std::uintmax_t max_bytes) {
+  const PathInfo info = inspect_path(path);
+  if (const std::string problem = regular_file_problem(info); !problem.empty())
+    throw InputError(path, "", "cannot read: " + problem);
+  if (info.size > max_bytes)
+    throw InputError(path, "",
+                     "the file has " + std::to_string(info.size) + " bytes, more than the " +
+                         std::to_string(max_bytes) + " an array of the expected shape takes");
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in)
@@ -146,7 +153,7 @@ std::string read_whole_file(const std::string& path) {
   return bytes;
 }
 
-std::uint32_t little_endian(const std::string& bytes, std::size_t offset, std::size_t width) {
+std::uint32_t little_endian(std::string_view bytes, std::size_t offset, std::size_t width) {
   std::uint32_t v = 0;
   for (std::size_t i = 0; i < width; ++i)
     v |= std::uint32_t(static_cast<unsigned char>(bytes[offset + i])) << (8 * i);
@@ -170,7 +177,7 @@ MatD decode(const char* data, long rows, long cols, bool fortran_order) {
 
 }  // namespace
 
-void write_npy(const std::string& path, const MatD& m, bool as_vector) {
+std::string npy_bytes(const MatD& m, bool as_vector) {
   GF_ASSERT(!as_vector || m.cols() == 1 || m.rows() == 1);
   const auto count = [](long n) { return static_cast<std::uint64_t>(n); };
   const std::string shape =
@@ -182,26 +189,33 @@ void write_npy(const std::string& path, const MatD& m, bool as_vector) {
   dict += '\n';
   GF_ASSERT(dict.size() < 65536);
 
-  std::string header(kMagic, kMagicSize);
-  header += '\x01';  // format version 1.0
-  header += '\x00';
-  header += static_cast<char>(dict.size() & 0xff);
-  header += static_cast<char>(dict.size() >> 8);
-  header += dict;
+  std::string bytes(kMagic, kMagicSize);
+  bytes += '\x01';  // format version 1.0
+  bytes += '\x00';
+  bytes += static_cast<char>(dict.size() & 0xff);
+  bytes += static_cast<char>(dict.size() >> 8);
+  bytes += dict;
 
-  // C order: element (i, j) at i * cols + j, which is the column-major storage of m^T.
-  const MatD c_order = m.transpose();
-  AtomicFile file(path);
-  file.write(header);
-  if (c_order.size() > 0)  // an empty matrix has null data, which fwrite must not see
-    file.write(std::string_view(reinterpret_cast<const char*>(c_order.data()),
-                                sizeof(double) * static_cast<std::size_t>(c_order.size())));
-  file.commit();
+  // C order: element (i, j) at i * cols + j, which is the column-major storage of m^T. An empty
+  // matrix has null data, and transposing one of shape (10^9, 0) would still loop 10^9 times.
+  if (m.size() > 0) {
+    const MatD c_order = m.transpose();
+    bytes.append(reinterpret_cast<const char*>(c_order.data()),
+                 sizeof(double) * static_cast<std::size_t>(c_order.size()));
+  }
+  return bytes;
 }
 
-MatD read_npy(const std::string& path) {
-  const std::string bytes = read_whole_file(path);
-  if (bytes.size() < kMagicSize + 2 || bytes.compare(0, kMagicSize, kMagic, kMagicSize) != 0)
+void write_npy(const std::string& path, const MatD& m, bool as_vector) {
+  write_file_atomic(path, npy_bytes(m, as_vector));
+}
+
+MatD read_npy(const std::string& path, std::uintmax_t max_bytes) {
+  return parse_npy(read_whole_file(path, max_bytes), path);
+}
+
+MatD parse_npy(std::string_view bytes, const std::string& path) {
+  if (bytes.size() < kMagicSize + 2 || bytes.substr(0, kMagicSize) != std::string_view(kMagic, kMagicSize))
     throw InputError(path, "", "not a .npy file (it does not start with \"\\x93NUMPY\")");
   const int major = static_cast<unsigned char>(bytes[6]);
   const int minor = static_cast<unsigned char>(bytes[7]);
@@ -217,7 +231,7 @@ MatD read_npy(const std::string& path) {
   if (bytes.size() - header_start < header_len) throw InputError(path, "", "truncated .npy header");
 
   const Header h =
-      HeaderParser(std::string_view(bytes).substr(header_start, header_len), path).parse();
+      HeaderParser(bytes.substr(header_start, header_len), path).parse();
   if (!h.descr || !h.fortran_order || !h.shape)
     throw InputError(path, "",
                      "bad .npy header: 'descr', 'fortran_order' and 'shape' are required");

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "base/errors.hpp"
+
 namespace gradflow::cli {
 
 // Exit codes, documented in README.md (Commands).
@@ -25,9 +27,24 @@ struct RunOptions {
   std::string out;  // empty: results/runs/<name>
   std::vector<std::string> overrides;
   std::size_t jobs = 0;  // sweeps: parallel runs; 0 = number of cores
-  bool force = false;    // sweeps: rerun finished runs too
+  bool force = false;    // replace results of the other kind; sweeps: rerun finished runs too
   std::string shard;     // sweeps: "i/n", run the i-th of n slices (0-based)
 };
+
+// An error in the config file, once --set changed it, says so in its file part:
+// "c.json (after --set model.depth=0): /model/depth: ..." (the --set whose key the error is
+// about, else every --set). Other errors are returned unchanged.
+InputError after_overrides(const InputError& e, const std::string& config,
+                           const std::vector<std::string>& overrides);
+template <class Body>
+auto with_overrides_named(const std::string& config, const std::vector<std::string>& overrides,
+                         Body body) {
+  try {
+    return body();
+  } catch (const InputError& e) {
+    throw after_overrides(e, config, overrides);
+  }
+}
 
 int run_command(const RunOptions& options, const Verbosity& verbosity);
 int validate_command(const RunOptions& options, const Verbosity& verbosity);

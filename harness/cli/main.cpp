@@ -4,6 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
 
 #include "commands.hpp"
 #include "base/errors.hpp"
@@ -50,9 +57,54 @@ void add_verdict_option(CLI::App* cmd, std::vector<std::string>& overrides) {
       ->allow_extra_args(false);
 }
 
+// Command-line numbers are read as text and checked here, so a bad one gets our message
+// ("--jobs: expected an integer >= 1, got \"-1\"") rather than CLI11's, and NaN or Inf never
+// passes as a tolerance.
+std::size_t count_option(const std::string& name, const std::string& text, std::size_t min) {
+  std::size_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < min)
+    throw gradflow::InputError(name, "",
+                               "expected an integer >= " + std::to_string(min) + ", got \"" +
+                                   text + "\"");
+  return value;
+}
+
+double tolerance_option(const std::string& name, const std::string& text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || value < 0)
+    throw gradflow::InputError(name, "",
+                               "expected a finite number >= 0, got \"" + text + "\"");
+  return value;
+}
+
+// A command whose output was lost (stdout on a full disk, a closed pipe) must not exit 0.
+int checked_stdout(int code) {
+  // A write that failed earlier (std::endl after --version) left its reason in errno.
+  const int earlier = errno;
+  errno = 0;
+  const bool flush_failed = std::fflush(stdout) != 0;
+  const int flush_error = errno;
+  const bool lost = flush_failed || std::ferror(stdout) || !std::cout.flush();
+  if (!lost) return code;
+  const int error = flush_failed ? flush_error : earlier;
+  std::fprintf(stderr, "gradflow: error: cannot write to standard output: %s\n",
+               error ? std::strerror(error) : "write failed");
+  return gradflow::cli::kExitBadInput;
+}
+
+int dispatch(int argc, char** argv);
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) { return checked_stdout(dispatch(argc, argv)); }
+
+namespace {
+
+int dispatch(int argc, char** argv) {
   using namespace gradflow::cli;
   CLI::App app{"gradflow: train deep networks and record per-layer gradient flow"};
   app.footer(kExamples);
@@ -69,9 +121,13 @@ int main(int argc, char** argv) {
                                             "results folder");
   add_run_options(run, run_options.config, run_options.overrides);
   run->add_option("-o,--out", run_options.out, "Results folder (default: results/runs/<name>)");
-  run->add_option("-j,--jobs", run_options.jobs,
-                  "Sweeps: runs trained in parallel, each on one thread (default: all cores)");
-  run->add_flag("--force", run_options.force, "Sweeps: rerun runs that already finished");
+  std::string jobs;
+  CLI::Option* jobs_given = run->add_option("-j,--jobs", jobs,
+                  "Sweeps: runs trained in parallel, each on one thread (default: all cores)")
+      ->type_name("N");
+  run->add_flag("--force", run_options.force,
+                "Replace results of the other kind (a sweep's in a run's --out, or the reverse); "
+                "sweeps: rerun runs that already finished, remove run folders not in the plan");
   run->add_option("--shard", run_options.shard,
                   "Sweeps: run only slice i of n (0-based, e.g. 0/4); `gradflow merge` joins them")
       ->type_name("I/N");
@@ -102,14 +158,16 @@ int main(int argc, char** argv) {
                      "Results folder on storage the compute nodes share (shards, logs and the "
                      "sbatch scripts go inside)")
       ->required();
-  submit->add_option("--array-size", submit_options.array_size,
+  std::string array_size;
+  CLI::Option* array_size_given = submit->add_option("--array-size", array_size,
                      "Tasks (shards) in the job array (default: one per run; at most one per run)")
-      ->check(CLI::PositiveNumber);
+      ->type_name("N");
   submit->add_option("--partition", submit_options.partition, "Slurm partition");
   submit->add_option("--time", submit_options.time, "Time limit per task (e.g. 30, 2:00:00, 1-12)");
-  submit->add_option("--cpus-per-task", submit_options.cpus_per_task,
+  std::string cpus_per_task;
+  CLI::Option* cpus_given = submit->add_option("--cpus-per-task", cpus_per_task,
                      "CPUs per task; its runs train in parallel, one per CPU (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->type_name("N");
   submit->add_option("--setup", submit_options.setup,
                      "A shell line each job runs first, e.g. \"module load gcc/12\" (repeatable)")
       ->type_name("LINE")
@@ -126,14 +184,10 @@ int main(int argc, char** argv) {
                          "tolerance; exit 0 same, 1 drifted, 2 runs missing or unusable input");
   compare->add_option("baseline", compare_options.baseline, "Baseline results folder")->required();
   compare->add_option("new", compare_options.current, "New results folder")->required();
-  compare->add_option("--rtol", compare_options.rtol, "Relative tolerance")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  compare->add_option("--atol", compare_options.atol, "Absolute tolerance")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  compare->add_option("--max-lines", compare_options.max_lines, "Drift lines to print")
-      ->capture_default_str();
+  std::string rtol = "1e-06", atol = "1e-09", max_lines = "20";
+  compare->add_option("--rtol", rtol, "Relative tolerance")->capture_default_str();
+  compare->add_option("--atol", atol, "Absolute tolerance")->capture_default_str();
+  compare->add_option("--max-lines", max_lines, "Drift lines to print")->capture_default_str();
   add_verdict_option(compare, compare_options.verdict_overrides);
 
   SummarizeOptions summarize_options;
@@ -173,12 +227,10 @@ int main(int argc, char** argv) {
                      "Run id for the per-run sections (repeatable; default: the first few)")
       ->type_name("ID")
       ->allow_extra_args(false);  // one id per --run: folders may follow it
-  report->add_option("--max-runs", report_options.max_runs, "Per-run sections at most")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  report->add_option("--max-groups", report_options.max_groups, "Groups of plots at most")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  std::string max_runs = "6", max_groups = "12";
+  report->add_option("--max-runs", max_runs, "Per-run sections at most")->capture_default_str();
+  report->add_option("--max-groups", max_groups, "Groups of plots at most")
+      ->capture_default_str();
   add_verdict_option(report, report_options.verdict_overrides);
 
   try {
@@ -188,6 +240,22 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   setup_logging(verbosity);
+  try {  // a bad number on the command line is a usage error (exit 2), as CLI11's are
+    // Unset keeps the default; given, even as "", it must be a number.
+    if (jobs_given->count()) run_options.jobs = count_option("--jobs", jobs, 1);
+    if (array_size_given->count())
+      submit_options.array_size = count_option("--array-size", array_size, 1);
+    if (cpus_given->count())
+      submit_options.cpus_per_task = count_option("--cpus-per-task", cpus_per_task, 1);
+    report_options.max_runs = count_option("--max-runs", max_runs, 1);
+    report_options.max_groups = count_option("--max-groups", max_groups, 1);
+    compare_options.rtol = tolerance_option("--rtol", rtol);
+    compare_options.atol = tolerance_option("--atol", atol);
+    compare_options.max_lines = count_option("--max-lines", max_lines, 0);
+  } catch (const gradflow::InputError& e) {
+    spdlog::error("{}", e.what());
+    return kExitUsage;
+  }
   try {
     if (*run) return run_command(run_options, verbosity);
     if (*validate) return validate_command(validate_options, verbosity);
@@ -200,9 +268,15 @@ int main(int argc, char** argv) {
   } catch (const gradflow::InputError& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // Not expected (input paths are classified first), but then still name the path.
+    spdlog::error("{}: {}", e.path1().string(), e.code().message());
+    return kExitBadInput;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;
   }
   return kExitUsage;
 }
+
+}  // namespace

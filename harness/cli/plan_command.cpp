@@ -4,12 +4,14 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.hpp"
 #include "tables.hpp"
 #include "config/config.hpp"
 #include "run/plan.hpp"
+#include "run/runner.hpp"
 #include "config/sweep.hpp"
 
 namespace gradflow::cli {
@@ -57,8 +59,13 @@ std::string table(const SweepPlan& plan) {
 int plan_command(const RunOptions& options, const Verbosity& verbosity) {
   Json doc = read_json_file(options.config);
   for (const std::string& assignment : options.overrides) apply_override(doc, assignment);
-  const SweepPlan plan = expand_sweep(doc, options.config);
-  const WorkEstimate work = estimate_work(plan.runs);  // csv configs: checks the data files
+  const auto [plan, work] = with_overrides_named(options.config, options.overrides, [&] {
+    SweepPlan p = expand_sweep(doc, options.config);
+    // The memory refusal `run` would give (csv configs: their files are read for the shape).
+    check_runs(p.runs, CheckDepth::memory);
+    WorkEstimate w = estimate_work(p.runs);
+    return std::pair{std::move(p), std::move(w)};
+  });
   if (verbosity.quiet) return kExitOk;
   const std::size_t n = plan.runs.size();
   std::printf("%s: %s, %zu run%s\n\n%s\n", plan.name.c_str(),

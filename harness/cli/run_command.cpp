@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "config/sweep.hpp"
 #include "progress.hpp"
+#include "run/results_folder.hpp"
 #include "run/run.hpp"
 #include "run/runner.hpp"
 #include "run/sweep_output.hpp"
@@ -49,6 +50,7 @@ int run_single(const RunSpec& spec, const RunOptions& options, const Verbosity& 
   // As for sweeps: a second gradflow writing this folder is refused, never interleaved.
   ensure_writable_dir(out);
   const DirLock lock(out);
+  claim_results_folder(out, FolderKind::run, options.force);  // never over a sweep's tables
   spdlog::info("{}: {} hidden layers, {} parameters, {} steps -> {}", spec.config.name,
                spec.config.model.depth, run.layout.parameter_count, spec.config.train.steps, out);
   install_interrupt_handlers();
@@ -126,25 +128,51 @@ int run_many(const SweepPlan& plan, const RunOptions& options, const Verbosity& 
 
 }  // namespace
 
+InputError after_overrides(const InputError& e, const std::string& config,
+                           const std::vector<std::string>& overrides) {
+  // Errors without a JSON path (a syntax error at a line of the file) are about the file itself.
+  if (overrides.empty() || e.where() != config || e.path().empty()) return e;
+  // Name the --set behind the error when its key is where the error is, else all of them.
+  std::string named;
+  for (const std::string& o : overrides) {
+    const std::string key = o.substr(0, o.find('='));
+    std::string pointer;
+    for (const std::string& segment : split_dotted(key)) pointer += "/" + segment;
+    const bool concerns = e.path() == pointer || e.path().starts_with(pointer + "/") ||
+                          pointer.starts_with(e.path() + "/");
+    if (concerns) named += " --set " + o;
+  }
+  if (named.empty())
+    for (const std::string& o : overrides) named += " --set " + o;
+  return InputError(config + " (after" + named + ")", e.path(), e.message());
+}
+
 int validate_command(const RunOptions& options, const Verbosity& verbosity) {
-  const SweepPlan plan = load_plan(options);
-  const PreparedRun run = prepare_run(plan.runs.front().config);  // data and init_from too
-  if (!verbosity.quiet)
-    std::printf("%s: valid (%zu run%s; first: %ld hidden layers, %zu parameters, %ld steps)\n",
-                options.config.c_str(), plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
-                run.config.model.depth, run.layout.parameter_count, run.config.train.steps);
-  return kExitOk;
+  return with_overrides_named(options.config, options.overrides, [&] {
+    const SweepPlan plan = load_plan(options);
+    // What `run` checks, for every run (each distinct data set and network shape once).
+    const std::size_t checked = check_runs(plan.runs, CheckDepth::full);
+    const RunSpec& first = plan.runs.front();
+    if (!verbosity.quiet)
+      std::printf("%s: valid (%zu run%s, %zu distinct data set%s and network%s checked; first: "
+                  "%ld hidden layers, %ld steps)\n",
+                  options.config.c_str(), plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
+                  checked, checked == 1 ? "" : "s", checked == 1 ? "" : "s",
+                  first.config.model.depth, first.config.train.steps);
+    return kExitOk;
+  });
 }
 
 int run_command(const RunOptions& options, const Verbosity& verbosity) {
-  const SweepPlan plan = load_plan(options);
-  if (!plan.is_sweep) {
-    if (!options.shard.empty() || options.force)
-      spdlog::warn("--shard and --force apply to sweeps; {} has no sweep section",
-                   options.config);
-    return run_single(plan.runs.front(), options, verbosity);
-  }
-  return run_many(plan, options, verbosity);
+  return with_overrides_named(options.config, options.overrides, [&] {
+    const SweepPlan plan = load_plan(options);
+    if (!plan.is_sweep) {
+      if (!options.shard.empty())
+        spdlog::warn("--shard applies to sweeps; {} has no sweep section", options.config);
+      return run_single(plan.runs.front(), options, verbosity);
+    }
+    return run_many(plan, options, verbosity);
+  });
 }
 
 }  // namespace gradflow::cli

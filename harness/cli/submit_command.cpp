@@ -21,6 +21,7 @@
 #include "base/errors.hpp"
 #include "run/merge.hpp"
 #include "run/run.hpp"
+#include "run/runner.hpp"
 #include "run/slurm.hpp"
 #include "run/sweep_output.hpp"
 
@@ -205,12 +206,15 @@ int submit_command(const SubmitOptions& options, const Verbosity& verbosity) {
   check_slurm_options(slurm);
   Json doc = read_json_file(options.config);
   for (const std::string& o : options.overrides) apply_override(doc, o);
-  const SweepPlan plan = expand_sweep(doc, options.config);
-  if (!plan.is_sweep)
-    throw InputError(options.config, "/sweep",
-                     "submit runs a sweep as a job array, and this config has no sweep section; "
-                     "for one run use sbatch --wrap \"gradflow run ...\"");
-  (void)prepare_run(plan.runs.front().config);  // data files and init_from, as `validate` does
+  const SweepPlan plan = with_overrides_named(options.config, options.overrides, [&] {
+    SweepPlan p = expand_sweep(doc, options.config);
+    if (!p.is_sweep)
+      throw InputError(options.config, "/sweep",
+                       "submit runs a sweep as a job array, and this config has no sweep "
+                       "section; for one run use sbatch --wrap \"gradflow run ...\"");
+    check_runs(p.runs, CheckDepth::full);  // data files, memory, init_from: as `validate` does
+    return p;
+  });
 
   const std::string out = absolute_path(options.out);
   check_sbatch_path("--out", out);

@@ -113,7 +113,12 @@ DataConfig parse_data(ObjectReader r) {
     d.dim = 2;
   }
   // Spirals default to two arms; the mixture's default of 4 classes suits Gaussian blobs.
-  d.classes = r.integer("classes", d.kind == DataKind::spirals ? 2 : d.classes, 2, kMaxWidth);
+  // csv: 0 (the default) counts the classes from the labels present; a number >= 2 allows
+  // classes with no row in the file.
+  const bool csv = d.kind == DataKind::csv;
+  d.classes = r.integer("classes", csv ? 0 : d.kind == DataKind::spirals ? 2 : d.classes,
+                        csv ? 0 : 2, kMaxWidth);
+  if (csv && d.classes == 1) fail_expected(*r.take("classes"), "0 (count the labels) or >= 2");
   d.separation = r.number("separation", d.separation, at_least(0));
   d.noise = r.number("noise", d.noise, at_least(0));
   d.turns = r.number("turns", d.turns, above(0));
@@ -121,7 +126,7 @@ DataConfig parse_data(ObjectReader r) {
   d.teacher_depth = r.integer("teacher_depth", d.teacher_depth, 1, kMaxDepth);
   d.teacher_width = r.integer("teacher_width", d.teacher_width, 1, kMaxWidth);
   if (auto a = r.take("teacher_activation")) d.teacher_activation = read_activation(*a);
-  d.path = r.string("path", d.path);
+  if (auto path = r.take("path")) d.path = read_path(*path);
   d.label_column = r.string("label_column", d.label_column);
   if (auto targets = r.take("target_columns")) {
     d.target_columns = read_string_list(*targets);
@@ -196,7 +201,7 @@ ModelConfig parse_model(ObjectReader r) {
   m.init_limit = r.number("init_limit", m.init_limit, at_least(0));
   m.init_gain = r.number("init_gain", m.init_gain, above(0));
   if (auto bias = r.take("bias_init")) m.bias_init = read_bias_init(*bias);
-  m.init_from = r.string("init_from", m.init_from);
+  if (auto init_from = r.take("init_from")) m.init_from = read_path(*init_from);
   r.finish();
   return m;
 }

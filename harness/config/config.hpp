@@ -29,7 +29,7 @@ struct DataConfig {
   long probe_size = 512;  // held out; activation statistics are taken on it
   // gaussian_mixture / teacher_student / gaussian_targets
   long dim = 16;
-  long classes = 4;          // gaussian_mixture, spirals (fixed 2 arms by default)
+  long classes = 4;          // gaussian_mixture, spirals (2 by default); csv: 0 = the labels present
   double separation = 3.0;   // gaussian_mixture: distance scale of the class means
   double noise = 0.0;        // spirals: point jitter; teacher_student: target noise std
   double turns = 1.5;        // spirals

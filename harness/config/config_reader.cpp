@@ -1,6 +1,9 @@
 // Safe JSON reading and path-tracking typed reads; see config_reader.hpp for the contract.
 #include "config/config_reader.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -12,6 +15,7 @@
 #include <system_error>
 
 #include "base/errors.hpp"
+#include "base/path_kind.hpp"
 
 namespace gradflow {
 namespace {
@@ -105,9 +109,20 @@ std::string read_text_file(const std::string& path, std::size_t max_bytes) {
   const auto cannot_read = [&](int error) {
     return InputError(path, "", "cannot read file: " + std::generic_category().message(error));
   };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) throw cannot_read(errno);
+  // Classified first: a folder is refused by name, and a pipe (`run <(...)`, /dev/stdin) is
+  // opened without blocking, so a FIFO nobody writes to reads as empty instead of hanging.
+  const PathInfo info = inspect_path(path);
+  if (info.kind != PathKind::regular && info.kind != PathKind::other)
+    throw InputError(path, "", "cannot read file: " + regular_file_problem(info));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw cannot_read(errno);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // then read as usual
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(::fdopen(fd, "rb"), &std::fclose);
+  if (!file) {
+    const int error = errno;
+    ::close(fd);
+    throw cannot_read(error);
+  }
   // Read in chunks rather than trusting a size from stat: pipes and /proc files have none.
   std::string text;
   char chunk[1 << 16];
@@ -127,6 +142,13 @@ std::string read_text_file(const std::string& path, std::size_t max_bytes) {
 }
 
 Json parse_json_text(std::string_view text, const std::string& where) {
+  // nlohmann's lexer stops at a NUL byte and would accept whatever came before it.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    const auto [line, column] = line_and_column(text, nul + 1);
+    throw InputError(where, "",
+                     "invalid JSON at line " + std::to_string(line) + ", column " +
+                         std::to_string(column) + ": a NUL byte (a config is text)");
+  }
   std::vector<OpenContainer> open;
   const auto element_starts = [&] {
     if (!open.empty() && !open.back().is_object) ++open.back().elements;
@@ -246,7 +268,10 @@ std::uint64_t read_unsigned(const JsonAt& at) {
   const Json& v = *at.value;
   const char* whole = "an integer >= 0";
   if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-  if (v.is_number_integer()) fail_expected(at, whole);  // signed storage means negative
+  if (v.is_number_integer()) {  // signed storage: negative, or -0
+    if (v.get<std::int64_t>() == 0) return 0;
+    fail_expected(at, whole);
+  }
   if (!v.is_number_float()) fail_expected(at, whole);
   const double d = v.get<double>();
   if (!std::isfinite(d) || d != std::floor(d) || d < 0) fail_expected(at, whole);
@@ -266,6 +291,13 @@ double read_number(const JsonAt& at, NumberRange range) {
     fail_expected(at, "a number " + upper_bound_text(range));
   }
   return x;
+}
+
+std::string read_path(const JsonAt& at) {
+  std::string path = read_string(at);
+  if (path.find('\0') != std::string::npos)
+    fail_at(at, "expected a path, got " + describe_value(*at.value) + ", which holds a NUL byte");
+  return path;
 }
 
 bool read_bool(const JsonAt& at) {

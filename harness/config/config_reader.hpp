@@ -72,6 +72,9 @@ std::uint64_t read_unsigned(const JsonAt& at);  // 0 .. 2^64-1, for seeds
 double read_number(const JsonAt& at, NumberRange range = {});
 bool read_bool(const JsonAt& at);
 std::string read_string(const JsonAt& at);
+// A file or folder name: a string without NUL bytes (one would cut the name short where the
+// system reads it, naming another file than the one written).
+std::string read_path(const JsonAt& at);
 // The index of the value in `names`; otherwise "expected one of a, b, c, got "x"" with a
 // did-you-mean when a name is close.
 std::size_t read_choice(const JsonAt& at, std::span<const std::string_view> names);

@@ -47,16 +47,17 @@ std::uint64_t seed_at(const Axis& axis, std::size_t i) {
 }
 
 // The settings one point of an axis applies, as (key, value) pairs.
-std::vector<SweptValue> point_values(const Axis& axis, std::size_t i) {
-  if (axis.is_seeds) return {{"seed", Json(seed_at(axis, i))}};
-  std::vector<SweptValue> values;
-  for (const AxisKey& k : axis.keys) values.push_back({k.key, (*k.values)[i]});
-  return values;
-}
-
 std::string point_path(const Axis& axis, std::size_t i) {
   if (axis.is_seeds) return axis.listed_seeds.empty() ? axis.path : pointer_append(axis.path, i);
   return pointer_append(axis.keys.front().path, i);
+}
+
+std::vector<SweptValue> point_values(const Axis& axis, std::size_t i) {
+  if (axis.is_seeds) return {{"seed", Json(seed_at(axis, i)), point_path(axis, i)}};
+  std::vector<SweptValue> values;
+  for (const AxisKey& k : axis.keys)
+    values.push_back({k.key, (*k.values)[i], pointer_append(k.path, i)});
+  return values;
 }
 
 class AxisReader {
@@ -275,6 +276,20 @@ InputError explain_failure(const Expansion& x, const std::vector<std::size_t>& p
       "run " + std::to_string(index) + " (" + label +
           ") is invalid, though each of its values is valid on its own: " + error_text(run_error));
 }
+
+}  // namespace
+
+InputError locate_in_sweep(const RunSpec& run, const InputError& e) {
+  if (e.where() != run.config.source) return e;
+  for (const SweptValue& v : run.swept) {
+    if (v.key == "seed" || !error_concerns(e, v.key)) continue;
+    return InputError(e.where(), v.path,
+                      v.key + " = " + describe_value(v.value) + ": " + error_text(e));
+  }
+  return e;
+}
+
+namespace {
 
 std::uint64_t fnv1a_64(std::string_view bytes) {
   std::uint64_t h = 14695981039346656037ull;  // FNV offset basis

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/errors.hpp"
 #include "config/config.hpp"
 
 namespace gradflow {
@@ -14,6 +15,7 @@ namespace gradflow {
 struct SweptValue {
   std::string key;
   Json value;
+  std::string path;  // the sweep entry that set it: "/sweep/model.depth/2", "/sweep/seeds"
 };
 
 struct RunSpec {
@@ -41,6 +43,11 @@ inline constexpr std::size_t kMaxSweepRuns = 100000;
 // fuzzer, whose sanitized build would spend minutes on a legal 10^5-run expansion.
 SweepPlan expand_sweep(const Json& doc, const std::string& source,
                        std::size_t max_runs = kMaxSweepRuns);
+
+// `e`, raised while preparing `run` (its data file, its memory, its init_from), addressed to
+// the sweep entry behind it when it concerns a swept key: "c.json: /sweep/data.path/1:
+// data.path = "b.csv": /data/path: cannot read ...". Otherwise `e` unchanged.
+InputError locate_in_sweep(const RunSpec& run, const InputError& e);
 
 // 12 hex digits of a 64-bit FNV-1a hash of the resolved config (to_json without `name`,
 // `sweep` and provenance): same settings -> same id, on every machine.

@@ -1,7 +1,9 @@
-// CSV data sets. Format: a header row naming the columns, then one example per line; fields
+// CSV data sets. Format: a header row naming the columns, then one example per record; fields
 // separated by commas, surrounding spaces/tabs ignored, a field may be wrapped in double quotes
-// (split_csv_line; a row's field count is checked by its commas, so no embedded commas); blank lines, CRLF line ends and a UTF-8 BOM are
-// tolerated. Only the columns the config uses are parsed as numbers, so others may hold text.
+// and then hold commas, quotes ("") and newlines (RFC 4180, base/csv_table.hpp); blank lines,
+// CRLF line ends and a UTF-8 BOM are tolerated. Only the columns the config uses are parsed as
+// numbers, so others may hold text. Class labels are integers; the classes are the labels
+// present (0..K-1, no gaps) unless data.classes says how many there are.
 #include "data/csv_data.hpp"
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 
 #include "base/csv_table.hpp"
 #include "base/errors.hpp"
+#include "base/path_kind.hpp"
 #include "nn/rng.hpp"
 
 namespace gradflow {
@@ -25,10 +28,6 @@ namespace {
 constexpr long kMaxCells = 10'000'000;
 constexpr std::uintmax_t kMaxBytes = std::uintmax_t{1} << 30;
 constexpr long kMaxClasses = 100'000;  // the output layer has one unit per class
-
-long count_fields(std::string_view line) {
-  return static_cast<long>(std::count(line.begin(), line.end(), ',')) + 1;
-}
 
 // A cell's text for a message, shortened so a garbage line cannot flood the terminal.
 std::string quote(std::string_view s) {
@@ -57,13 +56,18 @@ double parse_number(std::string_view field, long line, const std::string& column
 }
 
 // Class labels are integers 0..K-1; "2.0" (a float column written by pandas) is accepted.
+// `classes` is data.classes (0: counted from the labels present).
 int parse_label(std::string_view field, long line, const std::string& column,
-                const std::string& file) {
+                const std::string& file, long classes) {
   const double value = parse_number(field, line, column, file);
   if (value < 0 || value != std::floor(value))
     throw InputError(
         file, "",
         cell_where(line, column) + "class label must be an integer >= 0, got " + quote(field));
+  if (classes > 0 && value >= double(classes))
+    throw InputError(file, "",
+                     cell_where(line, column) + "class label " + quote(field) +
+                         " is not below data.classes = " + std::to_string(classes));
   if (value >= kMaxClasses)
     throw InputError(file, "",
                      cell_where(line, column) + "class label " + quote(field) +
@@ -77,22 +81,21 @@ std::string resolve_path(const DataConfig& d, const std::string& config_source) 
   return path.lexically_normal().string();
 }
 
+// Classified before it is opened: a FIFO would block the open, a device never ends.
 std::ifstream open_csv(const std::string& file, const std::string& config_source) {
+  const PathInfo info = inspect_path(file);
+  if (const std::string problem = regular_file_problem(info); !problem.empty())
+    throw InputError(config_source, "/data/path", "cannot read " + file + ": " + problem);
+  if (info.size > kMaxBytes)
+    throw InputError(file, "",
+                     "the file has " + std::to_string(info.size) +
+                         " bytes; CSV files over 1 GiB are not supported");
   errno = 0;
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     const std::string reason = errno != 0 ? std::strerror(errno) : "cannot open";
     throw InputError(config_source, "/data/path", "cannot read " + file + ": " + reason);
   }
-  // Only regular files: a folder or a device (/dev/zero) would never yield a line.
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec))
-    throw InputError(config_source, "/data/path", "cannot read " + file + ": not a regular file");
-  const std::uintmax_t bytes = std::filesystem::file_size(file, ec);
-  if (!ec && bytes > kMaxBytes)
-    throw InputError(
-        file, "",
-        "the file has " + std::to_string(bytes) + " bytes; CSV files over 1 GiB are not supported");
   return in;
 }
 
@@ -179,36 +182,67 @@ struct Rows {
   std::vector<int> labels;
 };
 
-Rows read_rows(std::istream& in, const ColumnPlan& plan, long line_no, const std::string& file) {
+Rows read_rows(std::istream& in, const ColumnPlan& plan, std::size_t line_no,
+               const std::string& file, long classes) {
   const long columns = static_cast<long>(plan.header.size());
   Rows rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (trim_blanks(line).empty()) continue;
-    const long fields = count_fields(line);  // before splitting: a hostile line stays cheap
+  std::string record;
+  std::size_t first = 0;
+  while (read_csv_record(in, record, line_no, first, file)) {
+    const long line = static_cast<long>(first);
+    if (trim_blanks(record).empty()) continue;
+    // Counted before splitting (quote-aware, as the split is): a hostile line stays cheap.
+    const long fields = static_cast<long>(count_csv_fields(record));
     if (fields != columns)
       throw InputError(file, "",
-                       "line " + std::to_string(line_no) + ": expected " + std::to_string(columns) +
+                       "line " + std::to_string(line) + ": expected " + std::to_string(columns) +
                            " fields, got " + std::to_string(fields));
     if ((rows.count + 1) * columns > kMaxCells)
       throw InputError(file, "",
-                       "line " + std::to_string(line_no) + ": more than " +
+                       "line " + std::to_string(line) + ": more than " +
                            std::to_string(kMaxCells) +
                            " cells (rows x columns); larger files are not supported");
-    const std::vector<std::string> cells = split_csv_line(line);
+    const std::vector<std::string> cells = split_csv_line(record);
+    GF_ASSERT(static_cast<long>(cells.size()) == columns);
     const auto cell = [&](long col) { return cells[static_cast<std::size_t>(col)]; };
     const auto name = [&](long col) { return plan.header[static_cast<std::size_t>(col)]; };
     for (long col : plan.features)
-      rows.features.push_back(parse_number(cell(col), line_no, name(col), file));
+      rows.features.push_back(parse_number(cell(col), line, name(col), file));
     for (long col : plan.targets)
-      rows.targets.push_back(parse_number(cell(col), line_no, name(col), file));
+      rows.targets.push_back(parse_number(cell(col), line, name(col), file));
     if (plan.label >= 0)
-      rows.labels.push_back(parse_label(cell(plan.label), line_no, name(plan.label), file));
+      rows.labels.push_back(parse_label(cell(plan.label), line, name(plan.label), file, classes));
     ++rows.count;
   }
-  if (in.bad()) throw InputError(file, "", "read failed after line " + std::to_string(line_no));
+  if (in.bad())
+    throw InputError(file, "", "read failed after line " + std::to_string(line_no));
   return rows;
+}
+
+// The number of classes: data.classes when given, else the labels present, which must then be
+// 0..K-1 with K >= 2 (a gap would silently add an output unit no example ever trains).
+long count_classes(const std::vector<int>& labels, long classes, const std::string& column,
+                   const std::string& file) {
+  if (classes > 0) return classes;
+  const int top = *std::max_element(labels.begin(), labels.end());
+  std::vector<bool> present(static_cast<std::size_t>(top) + 1, false);
+  for (int label : labels) present[static_cast<std::size_t>(label)] = true;
+  const long count = static_cast<long>(std::count(present.begin(), present.end(), true));
+  // One class makes the cross-entropy identically 0: no gradient to study.
+  if (count < 2)
+    throw InputError(file, "",
+                     "column \"" + column + "\" has only class " + std::to_string(top) +
+                         "; classification needs at least 2 classes");
+  if (count != long(top) + 1) {
+    const auto gap = std::find(present.begin(), present.end(), false) - present.begin();
+    throw InputError(file, "",
+                     "column \"" + column + "\" has labels up to " + std::to_string(top) +
+                         " but none equal to " + std::to_string(gap) +
+                         "; classes are counted from the labels present, which must be 0.." +
+                         std::to_string(count - 1) +
+                         ", unless data.classes says how many classes there are");
+  }
+  return count;
 }
 
 // The examples at positions [begin, end) of `order`.
@@ -244,32 +278,26 @@ void standardize_features(Examples& train, Examples& probe) {
 
 }  // namespace
 
-Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
-                         const std::string& config_source) {
-  if (d.path.empty())
-    throw InputError(config_source, "/data/path", "data.kind \"csv\" needs a path to the file");
+Dataset read_csv_dataset(std::istream& in, const std::string& file, const DataConfig& d,
+                         std::uint64_t seed, const std::string& config_source) {
   const Task task = data_task(d);
-  const std::string file = resolve_path(d, config_source);
-  std::ifstream in = open_csv(file, config_source);
-
   std::string header_line;
-  long line_no = 0;
-  while (std::getline(in, header_line)) {
-    ++line_no;
-    if (line_no == 1 && header_line.starts_with("\xEF\xBB\xBF")) header_line.erase(0, 3);
+  std::size_t line_no = 0, first = 0;
+  while (read_csv_record(in, header_line, line_no, first, file)) {
+    if (first == 1 && header_line.starts_with("\xEF\xBB\xBF")) header_line.erase(0, 3);
     if (!trim_blanks(header_line).empty()) break;
   }
   if (trim_blanks(header_line).empty())
     throw InputError(file, "", "the file is empty; a header row naming the columns is required");
-  if (count_fields(header_line) > kMaxCells)
-    throw InputError(file, "", "line " + std::to_string(line_no) + ": too many columns");
+  if (count_csv_fields(header_line) > std::size_t(kMaxCells))
+    throw InputError(file, "", "line " + std::to_string(first) + ": too many columns");
   std::vector<std::string> header = split_csv_line(header_line);
   const ColumnPlan plan = plan_columns(d, task, std::move(header), file, config_source);
 
-  const Rows rows = read_rows(in, plan, line_no, file);
+  const Rows rows = read_rows(in, plan, line_no, file, d.classes);
   if (rows.count == 0)
     throw InputError(file, "",
-                     "no data rows after the header (line " + std::to_string(line_no) + ")");
+                     "no data rows after the header (line " + std::to_string(first) + ")");
   if (rows.count < d.probe_size + 1)
     throw InputError(file, "",
                      std::to_string(rows.count) + " data rows, but at least probe_size + 1 = " +
@@ -290,18 +318,20 @@ Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
   data.inputs = static_cast<long>(plan.features.size());
   data.train = gather(rows, plan, order, probe_end, train_end);
   data.probe = gather(rows, plan, order, 0, probe_end);
-  if (task == Task::classification) {
-    data.outputs = *std::max_element(rows.labels.begin(), rows.labels.end()) + 1;
-    // One class makes the cross-entropy identically 0: no gradient to study.
-    if (data.outputs < 2)
-      throw InputError(file, "",
-                       "column \"" + d.label_column +
-                           "\" has only class 0; classification needs at least 2 classes");
-  } else {
-    data.outputs = static_cast<long>(plan.targets.size());
-  }
+  data.outputs = task == Task::classification
+                     ? count_classes(rows.labels, d.classes, d.label_column, file)
+                     : static_cast<long>(plan.targets.size());
   if (d.standardize) standardize_features(data.train, data.probe);
   return data;
+}
+
+Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
+                         const std::string& config_source) {
+  if (d.path.empty())
+    throw InputError(config_source, "/data/path", "data.kind \"csv\" needs a path to the file");
+  const std::string file = resolve_path(d, config_source);
+  std::ifstream in = open_csv(file, config_source);
+  return read_csv_dataset(in, file, d, seed, config_source);
 }
 
 }  // namespace gradflow

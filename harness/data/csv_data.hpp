@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <string>
 
 #include "data/data.hpp"
@@ -15,5 +16,9 @@ namespace gradflow {
 // (unknown column, unreadable file) name `config_source` and the JSON path; problems inside
 // the file name the resolved file and the line number.
 Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed, const std::string& config_source);
+
+// The same from an open stream whose content came from `file` (the fuzzer feeds it bytes).
+Dataset read_csv_dataset(std::istream& in, const std::string& file, const DataConfig& d,
+                         std::uint64_t seed, const std::string& config_source);
 
 }  // namespace gradflow

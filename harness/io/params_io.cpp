@@ -6,6 +6,7 @@
 #include "base/atomic_file.hpp"
 #include "base/errors.hpp"
 #include "base/npy.hpp"
+#include "base/path_kind.hpp"
 
 namespace gradflow {
 namespace {
@@ -31,22 +32,25 @@ void save_parameters(const std::string& folder, const Parameters& p) {
 
 Parameters load_parameters(const std::string& folder, const MlpLayout& layout,
                            const std::string& config_source) {
-  if (!std::filesystem::is_directory(folder))
+  // Classified without throwing: a symlink loop or an unreadable parent is a message too.
+  if (const std::string problem = folder_problem(inspect_path(folder)); !problem.empty())
     throw InputError(config_source, "/model/init_from",
                      "expected a folder of .npy parameters (W1.npy, b1.npy, ...), got \"" +
-                         folder + "\", which is not a folder");
+                         folder + "\": " + problem);
   Parameters p;
   for (long l = 0; l < layout.num_layers(); ++l) {
     const LayerShape& s = layout.layers[std::size_t(l)];
     const std::string wpath = tensor_path(folder, 'W', l + 1);
     const std::string bpath = tensor_path(folder, 'b', l + 1);
     for (const std::string& path : {wpath, bpath})
-      if (!std::filesystem::exists(path))
+      if (inspect_path(path).kind == PathKind::missing)
         throw InputError(config_source, "/model/init_from",
                          "missing " + path + " (the network has " +
                              std::to_string(layout.num_layers()) + " layers)");
-    MatD w = read_npy(wpath);
-    MatD b = read_npy(bpath);
+    // A file larger than its layer's array (plus a generous header) is refused unread.
+    constexpr std::uintmax_t kHeader = 1 << 20;
+    MatD w = read_npy(wpath, kHeader + 8 * std::uintmax_t(s.fan_out) * std::uintmax_t(s.fan_in));
+    MatD b = read_npy(bpath, kHeader + 8 * std::uintmax_t(s.fan_out));
     if (w.rows() != s.fan_out || w.cols() != s.fan_in)
       throw InputError(config_source, "/model/init_from",
                        wpath + ": expected shape " + shape_text(s.fan_out, s.fan_in) + ", got " +
@@ -62,7 +66,7 @@ Parameters load_parameters(const std::string& folder, const MlpLayout& layout,
     p.b.push_back(VecD(b.col(0)));
   }
   const std::string extra = tensor_path(folder, 'W', layout.num_layers() + 1);
-  if (std::filesystem::exists(extra))
+  if (inspect_path(extra).kind != PathKind::missing)
     throw InputError(config_source, "/model/init_from",
                      "found " + extra + ", but the network has only " +
                          std::to_string(layout.num_layers()) +

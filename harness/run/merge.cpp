@@ -6,6 +6,7 @@
 #include "base/atomic_file.hpp"
 #include "base/dir_lock.hpp"
 #include "base/errors.hpp"
+#include "run/results_folder.hpp"
 
 namespace gradflow {
 namespace fs = std::filesystem;
@@ -20,13 +21,18 @@ bool same_plan(const SweepManifest& a, const SweepManifest& b) {
 }
 
 // Copies a finished run folder to `to` through a temp folder and a rename, so the result is
-// either absent or complete.
+// either absent or complete: a copy cut short (a full disk) is removed and reported.
 void copy_run(const std::string& from, const std::string& to) {
   const std::string temp = to + ".partial";
   std::error_code ec;
   fs::remove_all(temp, ec);
   fs::copy(from, temp, fs::copy_options::recursive, ec);
-  if (ec) throw InputError(to, "", "cannot copy run folder from " + from + ": " + ec.message());
+  if (!ec && !run_finished(temp)) ec = std::make_error_code(std::errc::io_error);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove_all(temp, ignored);
+    throw InputError(to, "", "cannot copy run folder from " + from + ": " + ec.message());
+  }
   fs::remove_all(to, ec);
   fs::rename(temp, to, ec);
   if (ec) throw InputError(to, "", "cannot move run folder into place: " + ec.message());
@@ -50,10 +56,12 @@ MergeOutcome merge_shards(const std::vector<std::string>& shard_dirs, const std:
 
   ensure_writable_dir(out_dir);
   const DirLock lock(out_dir);
-  // A merge killed mid-copy leaves "<id>.partial" folders; with the lock held none is live.
-  std::error_code ec;
-  for (fs::directory_iterator it(out_dir + "/runs", ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().extension() == ".partial") fs::remove_all(it->path(), ec);
+  claim_results_folder(out_dir, FolderKind::sweep, false);  // never over a single run's folder
+  remove_partial_copies(out_dir);
+  std::vector<std::string> planned_ids;
+  for (const ManifestRun& r : merged.runs) planned_ids.push_back(r.id);
+  refuse_or_remove_orphans(out_dir, planned_ids, false,
+                           "Merge into another --out, or remove them");
   MergeOutcome outcome;
   outcome.planned = merged.runs.size();
   for (const ManifestRun& r : merged.runs) {
@@ -61,7 +69,9 @@ MergeOutcome merge_shards(const std::vector<std::string>& shard_dirs, const std:
     if (run_finished(target)) continue;
     for (const std::string& dir : shard_dirs) {
       const std::string source = run_folder(dir, r.id);
-      if (fs::equivalent(fs::path(dir), fs::path(out_dir))) continue;
+      std::error_code same_ec;
+      if (fs::equivalent(fs::path(dir), fs::path(out_dir), same_ec)) continue;
+      require_complete_or_absent(source);  // never take a run cut short for a finished one
       if (run_finished(source)) {
         fs::create_directories(out_dir + "/runs");
         copy_run(source, target);

@@ -9,6 +9,7 @@
 #include "base/errors.hpp"
 #include "io/params_io.hpp"
 #include "run/plan.hpp"
+#include "run/results_folder.hpp"
 #include "train/train.hpp"
 #include "io/writers.hpp"
 
@@ -99,7 +100,17 @@ std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout) 
   // (inputs plus targets or one-hot labels), in double. Sizes are validated <= 10^9 and
   // 65536, so this cannot overflow.
   const std::size_t examples = std::size_t(config.data.train_size + config.data.probe_size);
-  return 3 * 8 * examples * std::size_t(layout.inputs + layout.outputs);
+  std::size_t bytes = 3 * 8 * examples * std::size_t(layout.inputs + layout.outputs);
+  const DataConfig& d = config.data;
+  if (d.kind == DataKind::gaussian_mixture)  // the class means, (dim, classes)
+    bytes += 8 * std::size_t(d.dim) * std::size_t(d.classes);
+  if (d.kind == DataKind::teacher_student) {
+    // The teacher's forward pass (data.cpp) holds a layer's weights, its input and its output
+    // activations over every example at once, in double.
+    const std::size_t width = std::size_t(d.teacher_width);
+    bytes += 8 * (width * std::size_t(std::max(d.dim, d.teacher_width)) + 2 * width * examples);
+  }
+  return bytes;
 }
 
 namespace {
@@ -112,15 +123,30 @@ void check_memory(const Config& config, const MlpLayout& layout) {
   if (!have || need <= have / 10 * 8) return;
   const std::size_t data = estimated_data_bytes(config, layout);
   const bool data_heavy = data > need / 2;
+  const DataKind kind = config.data.kind;
   throw InputError(config.source, data_heavy ? "/data" : "/model",
                    "this run needs about " + gib(need) + " of memory (" +
                        std::to_string(layout.parameter_count) + " parameters, " + gib(data) +
                        " of data) but the machine has " + gib(have) + "; reduce " +
-                       (data_heavy ? "data.train_size, data.probe_size or data.dim"
-                                   : "model.depth or model.width"));
+                       (!data_heavy ? "model.depth or model.width"
+                        : kind == DataKind::teacher_student
+                            ? "data.train_size, data.probe_size, data.dim or data.teacher_width"
+                        : kind == DataKind::gaussian_mixture
+                            ? "data.train_size, data.probe_size, data.dim or data.classes"
+                            : "data.train_size, data.probe_size or data.dim"));
+}
+
+MlpLayout config_layout(const Config& config, const NetworkShape& shape) {
+  std::vector<long> widths;
+  for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
+  return make_layout(shape.inputs, widths, shape.outputs);
 }
 
 }  // namespace
+
+void check_run_memory(const Config& config) {
+  check_memory(config, config_layout(config, network_shape(config)));
+}
 
 PreparedRun prepare_run(const Config& config) {
   PreparedRun run;
@@ -128,12 +154,7 @@ PreparedRun prepare_run(const Config& config) {
   // Synthetic data's shape follows from the config: check memory before generating anything
   // (10^9 examples of dimension 65536 would not fit). A csv file is bounded by its loader's
   // limits, and decides the shape itself.
-  if (config.data.kind != DataKind::csv) {
-    const NetworkShape shape = network_shape(config);
-    std::vector<long> widths;
-    for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
-    check_memory(config, make_layout(shape.inputs, widths, shape.outputs));
-  }
+  if (config.data.kind != DataKind::csv) check_run_memory(config);
   const std::uint64_t data_seed = config.data.seed.value_or(config.seed);
   run.data = make_dataset(config.data, data_seed, config.source);
   run.layout = layout_for(config, run.data);
@@ -152,11 +173,10 @@ PreparedRun prepare_run(const Config& config) {
 RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
                        const ProgressFn& progress) {
   ensure_writable_dir(out_dir);
-  // A previous run in this folder is no longer complete once this one starts.
+  // A rerun starts from a clean folder: nothing of the previous run (its CSVs, config.json, a
+  // report built from them, temp files of a killed process) survives beside the new one.
+  clear_run_folder(out_dir);
   std::error_code ec;
-  std::filesystem::remove(out_dir + "/summary.json", ec);
-  std::filesystem::remove_all(out_dir + "/params_init", ec);
-  std::filesystem::remove_all(out_dir + "/params_final", ec);
 
   RunFiles files(out_dir, progress);
   // Moved: training drops the double copy of the initial parameters once it has its own.

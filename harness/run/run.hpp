@@ -26,8 +26,12 @@ struct PreparedRun {
 // Throws InputError; writes nothing.
 PreparedRun prepare_run(const Config& config);
 
+// Refuses (InputError naming the config and /model or /data) a run whose estimated memory
+// exceeds 80% of this machine's, from its config alone (a csv file is read for its shape).
+void check_run_memory(const Config& config);
+
 // Bytes a run needs: parameters, gradients, optimizer state, batch and probe activations, and
-// its data set (estimated_data_bytes).
+// its data set (estimated_data_bytes, which counts a teacher_student teacher's forward pass).
 std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout);
 std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout);
 
@@ -42,7 +46,8 @@ struct RunOutcome {
   std::vector<LifecycleRecord> lifecycle;
 };
 
-// Writes out_dir/{config.json, steps.csv, layers.csv, lifecycle.csv, params_init/, params_final/,
+// Clears out_dir of any earlier run (clear_run_folder; the caller holds its lock), then writes
+// out_dir/{config.json, steps.csv, layers.csv, lifecycle.csv, params_init/, params_final/,
 // summary.json}, each atomically. An interrupted run leaves no summary.json and no CSVs.
 RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
                        const ProgressFn& progress);

@@ -11,53 +11,54 @@
 #include "base/atomic_file.hpp"
 #include "base/dir_lock.hpp"
 #include "base/errors.hpp"
+#include "run/results_folder.hpp"
 
 namespace gradflow {
 namespace {
 
-// What a run's data set and memory depend on; seeds are left out, so a sweep over seeds
-// checks its data once.
+// What a run's data set, initial parameters and memory depend on; seeds are left out, so a
+// sweep over seeds checks its data once (initial weights that are NaN for one seed and not for
+// another are not a thing: NaN comes from the init's scale, which is in the key).
 std::string shape_key(const Config& c) {
   Json j = to_json(c);
   j["data"]["seed"] = nullptr;
-  return j["data"].dump() + j["model"]["depth"].dump() + j["model"]["width"].dump() +
-         j["model"]["init_from"].dump() + j["precision"].dump() + j["train"]["optimizer"].dump() +
-         j["train"]["batch_size"].dump();
-}
-
-// Removes temp files ("<file>.tmp.<pid>", see atomic_file.hpp) that a process killed mid-write
-// left in `dir`, so a resumed run's folder holds only its own files. Call only with the sweep's
-// lock held: then no live process owns them.
-void remove_stale_temp_files(const std::string& dir) {
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    const std::size_t at = name.rfind(".tmp.");
-    if (at != std::string::npos && at + 5 < name.size() &&
-        name.find_first_not_of("0123456789", at + 5) == std::string::npos) {
-      std::error_code ignored;  // a file that cannot be removed is only clutter
-      std::filesystem::remove(it->path(), ignored);
-    }
-  }
-}
-
-void precheck(const std::vector<RunSpec>& runs) {
-  std::set<std::string> seen;
-  for (const RunSpec& r : runs)
-    if (seen.insert(shape_key(r.config)).second) (void)prepare_run(r.config);
+  return j["data"].dump() + j["model"].dump() + j["precision"].dump() +
+         j["train"]["optimizer"].dump() + j["train"]["batch_size"].dump() + c.base_dir;
 }
 
 }  // namespace
+
+std::size_t check_runs(const std::vector<RunSpec>& runs, CheckDepth depth) {
+  std::set<std::string> seen;
+  for (const RunSpec& r : runs) {
+    if (!seen.insert(shape_key(r.config)).second) continue;
+    try {
+      if (depth == CheckDepth::full)
+        (void)prepare_run(r.config);
+      else
+        check_run_memory(r.config);
+    } catch (const InputError& e) {
+      throw locate_in_sweep(r, e);
+    }
+  }
+  return seen.size();
+}
 
 SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
                        const SweepOptions& options, const SweepEvents& events) {
   const std::vector<RunSpec> selected =
       shard_runs(plan.runs, options.shard_index, options.shard_count);
-  precheck(selected);
+  check_runs(selected, CheckDepth::full);
 
   ensure_writable_dir(out_dir);
   const DirLock lock(out_dir);
+  claim_results_folder(out_dir, FolderKind::sweep, options.force);
   remove_stale_temp_files(out_dir);
+  remove_partial_copies(out_dir);
+  std::vector<std::string> planned_ids;
+  for (const RunSpec& r : plan.runs) planned_ids.push_back(r.id);
+  refuse_or_remove_orphans(out_dir, planned_ids, options.force,
+                           "Use --force to remove them (and rerun every run), or another --out");
   const SweepManifest manifest = manifest_from_plan(plan, options.shard_index, options.shard_count);
   write_file_atomic(out_dir + "/sweep.json", manifest_to_json(manifest).dump(2) + "\n");
   std::vector<ManifestRun> shard_manifest_runs;
@@ -90,12 +91,13 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
       RunOutcome result;
       std::string failure;
       try {
-        remove_stale_temp_files(run_folder(out_dir, spec.id));
         result = execute_run(prepare_run(spec.config), run_folder(out_dir, spec.id),
                              [&](long step, long steps, double) {
                                if (events.on_step) events.on_step(spec, step, steps);
                                return !should_stop();
                              });
+      } catch (const InputError& e) {
+        failure = locate_in_sweep(spec, e).what();
       } catch (const std::exception& e) {
         failure = e.what();
       }

@@ -15,7 +15,8 @@ namespace gradflow {
 
 struct SweepOptions {
   std::size_t jobs = 1;
-  bool force = false;  // rerun finished runs too
+  // Rerun finished runs too, replace a single run's folder, remove run folders not in the plan.
+  bool force = false;
   std::size_t shard_index = 0, shard_count = 1;
 };
 
@@ -45,9 +46,21 @@ struct SweepOutcome {
   TableStats tables;
 };
 
+enum class CheckDepth {
+  full,    // what a run checks before it trains: builds each data set and initial parameters
+  memory,  // only the memory estimate (what `plan` reports; csv files are still read)
+};
+
+// Checks `runs` as `gradflow run` does before any run starts, each distinct data set and
+// network shape once (seeds aside), so a later run's missing file, oversized network or NaN
+// initial weights are refused as the first run's are. An error caused by a swept value names
+// its sweep entry (locate_in_sweep). Returns the number of distinct configs checked.
+std::size_t check_runs(const std::vector<RunSpec>& runs, CheckDepth depth);
+
 // Checks every distinct data set and network shape of the plan (so a bad CSV or an oversized
 // network is refused before any run starts), then runs. Throws InputError for bad input and
-// when another process holds the folder's lock.
+// when another process holds the folder's lock, when the folder holds a single run, or (without
+// --force) run folders that are not in the plan.
 SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
                        const SweepOptions& options, const SweepEvents& events);
 

@@ -8,6 +8,7 @@
 #include "analysis/verdict.hpp"
 #include "base/atomic_file.hpp"
 #include "base/csv_table.hpp"
+#include "base/path_kind.hpp"
 #include "config/config_reader.hpp"
 #include "base/errors.hpp"
 #include "io/writers.hpp"
@@ -22,26 +23,17 @@ std::string read_all(const std::string& path) {
   return ss.str();
 }
 
-// A CSV field for a swept value: numbers and strings as written; anything containing a comma
-// or a quote (objects, lists) is quoted with doubled quotes (RFC 4180), which pandas reads.
+// A CSV field for a swept value: numbers and strings as written, quoted when needed
+// (csv_field: commas, quotes, newlines, blank edges), so our own reader and pandas read it back.
 std::string csv_cell(const Json& v) {
-  std::string text = v.is_string() ? v.get<std::string>()
-                     : v.is_number_float() ? format_number(v.get<double>())
-                                           : v.dump();
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
+  return csv_field(v.is_string()         ? v.get<std::string>()
+                   : v.is_number_float() ? format_number(v.get<double>())
+                                         : v.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 std::string summary_cell(const Json& v) {
   if (v.is_null()) return "nan";
-  if (v.is_number_float()) return format_number(v.get<double>());
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
+  return csv_cell(v);
 }
 
 // Appends a run's CSV without its header, each line prefixed by "<id>,".
@@ -155,11 +147,28 @@ std::string run_folder(const std::string& sweep_dir, const std::string& id) {
   return sweep_dir + "/runs/" + id;
 }
 
-bool run_finished(const std::string& run_dir) {
+RunCheck check_run_folder(const std::string& run_dir) {
   const std::string path = run_dir + "/summary.json";
-  if (!std::filesystem::exists(path)) return false;
+  if (inspect_path(path).kind != PathKind::regular) return {RunState::absent, ""};
   const Json j = Json::parse(read_all(path), nullptr, false);
-  return j.is_object() && j.contains("status");
+  if (!j.is_object() || !j.contains("status")) return {RunState::absent, ""};
+  for (const char* name : {"config.json", "steps.csv", "layers.csv", "lifecycle.csv"})
+    if (inspect_path(run_dir + "/" + name).kind != PathKind::regular)
+      return {RunState::incomplete, name};
+  return {RunState::finished, ""};
+}
+
+bool run_finished(const std::string& run_dir) {
+  return check_run_folder(run_dir).state == RunState::finished;
+}
+
+void require_complete_or_absent(const std::string& run_dir) {
+  const RunCheck check = check_run_folder(run_dir);
+  if (check.state == RunState::incomplete)
+    throw InputError(run_dir, "",
+                     "incomplete run folder: summary.json is there but " + check.missing +
+                         " is not (a copy cut short, or a file removed); remove the folder and "
+                         "rerun the run (`gradflow run` resumes the sweep)");
 }
 
 TableStats write_sweep_tables(const std::string& sweep_dir, const SweepManifest& manifest,
@@ -173,6 +182,7 @@ TableStats write_sweep_tables(const std::string& sweep_dir, const SweepManifest&
   TableStats stats;
   for (const ManifestRun& r : runs) {
     const std::string dir = run_folder(sweep_dir, r.id);
+    require_complete_or_absent(dir);  // a table holds every run it counts, or the command fails
     if (!run_finished(dir)) {
       stats.missing.push_back(r.id);
       continue;
@@ -192,10 +202,18 @@ TableStats write_sweep_tables(const std::string& sweep_dir, const SweepManifest&
     append_prefixed(steps_csv, dir + "/steps.csv", r.id);
     append_prefixed(lifecycle_csv, dir + "/lifecycle.csv", r.id);
   }
-  write_file_atomic(sweep_dir + "/runs.csv", runs_csv);
-  write_file_atomic(sweep_dir + "/layers.csv", layers_csv);
-  write_file_atomic(sweep_dir + "/steps.csv", steps_csv);
-  write_file_atomic(sweep_dir + "/lifecycle.csv", lifecycle_csv);
+  // A report built from other tables would mislead: it goes when a table changes.
+  bool changed = false;
+  for (const auto& [name, text] : {std::pair{"/runs.csv", &runs_csv}, {"/layers.csv", &layers_csv},
+                                   {"/steps.csv", &steps_csv}, {"/lifecycle.csv", &lifecycle_csv}}) {
+    const std::string path = sweep_dir + name;
+    changed = changed || inspect_path(path).kind != PathKind::regular || read_all(path) != *text;
+    write_file_atomic(path, *text);
+  }
+  if (changed) {
+    std::error_code ec;
+    std::filesystem::remove(sweep_dir + "/report.html", ec);
+  }
   return stats;
 }
 

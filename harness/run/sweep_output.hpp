@@ -36,8 +36,18 @@ SweepManifest read_manifest(const std::string& sweep_dir);
 
 std::string run_folder(const std::string& sweep_dir, const std::string& id);
 
-// A run folder is finished when its summary.json exists and parses (it is written last).
+// A run folder is finished when its summary.json exists and parses (it is written last) and its
+// config.json and CSVs are there; incomplete when summary.json is there but a file is not (a
+// copy cut short by a full disk, a file removed by hand); absent otherwise (never finished).
+enum class RunState { absent, finished, incomplete };
+struct RunCheck {
+  RunState state = RunState::absent;
+  std::string missing;  // incomplete: the first file missing
+};
+RunCheck check_run_folder(const std::string& run_dir);
 bool run_finished(const std::string& run_dir);
+// Throws InputError naming the folder and the missing file when the run is incomplete.
+void require_complete_or_absent(const std::string& run_dir);
 
 // Columns of runs.csv after run_id, label and the swept keys.
 extern const std::vector<std::string_view> kRunSummaryColumns;
@@ -48,9 +58,11 @@ struct TableStats {
 };
 
 // Rewrites the four tables from the finished folders among `runs`, in plan order (so the
-// bytes do not depend on which run finished first), each file atomically. Each run's verdict
-// is judged again from its summary.json with manifest.verdict: a rerun that skips finished
-// runs labels them with the thresholds in force, not those they were trained with.
+// bytes do not depend on which run finished first), each file atomically; an incomplete run
+// folder is an InputError naming it. Each run's verdict is judged again from its summary.json
+// with manifest.verdict: a rerun that skips finished runs labels them with the thresholds in
+// force, not those they were trained with. When a table's content changes, the folder's
+// report.html (built from the old tables) is removed.
 TableStats write_sweep_tables(const std::string& sweep_dir, const SweepManifest& manifest,
                               const std::vector<ManifestRun>& runs);
 
