@@ -122,22 +122,38 @@ void check_memory(const Config& config, const MlpLayout& layout) {
 
 }  // namespace
 
-PreparedRun prepare_run(const Config& config) {
-  PreparedRun run;
-  run.config = config;
+Dataset build_dataset(const Config& config) {
   // Synthetic data's shape follows from the config: check memory before generating anything
-  // (10^9 examples of dimension 65536 would not fit). A csv file is bounded by its loader's
-  // limits, and decides the shape itself.
-  if (config.data.kind != DataKind::csv) {
+  // (10^9 examples of dimension 65536 would not fit). A data file is bounded by its loader's
+  // checks, and decides the shape itself.
+  if (!is_file_data(config.data.kind)) {
     const NetworkShape shape = network_shape(config);
     std::vector<long> widths;
     for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
     check_memory(config, make_layout(shape.inputs, widths, shape.outputs));
   }
   const std::uint64_t data_seed = config.data.seed.value_or(config.seed);
-  run.data = make_dataset(config.data, data_seed, config.source);
-  run.layout = layout_for(config, run.data);
-  check_memory(config, run.layout);
+  return make_dataset(config.data, data_seed, config.source, config.precision);
+}
+
+PreparedRun prepare_run(const Config& config) { return prepare_run(config, nullptr); }
+
+PreparedRun prepare_run(const Config& config, std::shared_ptr<const Dataset> data) {
+  PreparedRun run;
+  run.config = config;
+  if (data)
+    run.shared_data = std::move(data);
+  else
+    run.data = build_dataset(config);
+  run.layout = layout_for(config, run.dataset());
+  // File data may train on fewer rows than data.train_size asks (all of a file by default):
+  // estimate with the rows it holds.
+  Config held = config;
+  if (is_file_data(config.data.kind)) {
+    held.data.train_size = run.dataset().train.size();
+    held.data.probe_size = run.dataset().probe.size();
+  }
+  check_memory(held, run.layout);
 
   if (config.model.init_from.empty()) {
     run.start = initial_parameters(config, run.layout);
@@ -160,7 +176,7 @@ RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
 
   RunFiles files(out_dir, progress);
   // Moved: training drops the double copy of the initial parameters once it has its own.
-  const TrainResult result = train(run.config, run.data, std::move(run.start), files);
+  const TrainResult result = train(run.config, run.dataset(), std::move(run.start), files);
   RunOutcome outcome;
   outcome.summary = result.summary;
   outcome.interrupted = result.interrupted;
