@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzes the config front end (JSON -> --set -> validation -> sweep -> work estimate) with
-# libFuzzer + ASan + UBSan: configures build-fuzz/ with clang, builds only fuzz/config_fuzzer,
-# and runs it for SECONDS (default 60). Exits non-zero on any crash, leak, timeout or sanitizer
-# report; the offending input is saved under build-fuzz/artifacts/ (add it to fuzz/regressions/
-# once fixed, so tests/test_fuzz.cpp replays it).
-#   bash scripts/fuzz.sh [SECONDS]    fuzz for SECONDS (CI: 60; longer on demand)
+# Fuzzes with libFuzzer + ASan + UBSan: configures build-fuzz/ with clang, builds the named
+# targets and runs each for SECONDS (default 60): `config` (fuzz/config_fuzzer.cpp, the config
+# front end: JSON -> --set -> validation -> sweep -> work estimate) and `idx`
+# (fuzz/idx_fuzzer.cpp, the IDX reader: gzip inflate, header and size checks). Exits non-zero on
+# any crash, leak, timeout or sanitizer report; the offending input is saved under
+# build-fuzz/artifacts/ (add it to fuzz/regressions/ once fixed, so tests/test_fuzz.cpp replays
+# the config ones).
+#   bash scripts/fuzz.sh [SECONDS] [TARGET...]   fuzz each TARGET (default: config) for SECONDS
 #   bash scripts/fuzz.sh --dict       regenerate fuzz/config.dict from docs/config.md's key tables
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,9 @@ if [ "${1:-}" = "--dict" ]; then
 fi
 
 seconds="${1:-60}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(config)
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
     >/dev/null 2>&1; then
   bash scripts/setup.sh clang libclang-rt-14-dev  # the default build too; cheap if up to date
@@ -34,33 +39,67 @@ fi
 
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DGRADFLOW_FUZZ=ON -DGRADFLOW_TESTS=OFF -DGRADFLOW_NATIVE=OFF >/dev/null
-cmake --build build-fuzz --target config_fuzzer -j "$(nproc)"
-
-# Seeds: every shipped config, each also with a --set override (NUL-separated, see
-# fuzz/front_end.hpp), and every input that once broke the front end.
-seeds=build-fuzz/seeds
-rm -rf "$seeds"
-mkdir -p "$seeds" build-fuzz/corpus build-fuzz/artifacts
-for f in configs/*.json configs/regression/*.json; do
-  name=$(basename "$(dirname "$f")")_$(basename "$f" .json)
-  cp "$f" "$seeds/$name"
-  { cat "$f"; printf '\0model.depth=3\0sweep.seeds=2'; } > "$seeds/${name}_set"
+for target in "${targets[@]}"; do
+  case "$target" in config|idx) ;; *) echo "fuzz: unknown target '$target' (config, idx)" >&2; exit 2;; esac
+  cmake --build build-fuzz --target "${target}_fuzzer" -j "$(nproc)"
 done
-cp fuzz/regressions/* "$seeds/" 2>/dev/null || true
+
+# IDX seeds: an image file (2 images of 2x3, u8), a label file, one of each other type, and
+# gzip-compressed copies (the fuzzer then mutates inside and around the deflate stream).
+idx_seeds() {
+  local dir=$1
+  printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x03\x00\x10\x20\x30\x40\xff\x01\x02\x03\x04\x05\x06' > "$dir/images"
+  printf '\x00\x00\x08\x01\x00\x00\x00\x03\x00\x01\x09' > "$dir/labels"
+  printf '\x00\x00\x0b\x01\x00\x00\x00\x02\x01\x00\xff\xfe' > "$dir/short"
+  printf '\x00\x00\x0d\x02\x00\x00\x00\x01\x00\x00\x00\x02\x3f\x80\x00\x00\x7f\xc0\x00\x00' > "$dir/float"
+  printf '\x00\x00\x0e\x01\x00\x00\x00\x01\x3f\xf0\x00\x00\x00\x00\x00\x00' > "$dir/double"
+  for f in images labels short float; do gzip -9 -n -c "$dir/$f" > "$dir/$f.gz"; done
+}
+
+fuzz_target() {
+  local target=$1 seeds=build-fuzz/seeds-$1 log=build-fuzz/fuzz-$1.log status=0
+  local corpus=build-fuzz/corpus
+  [ "$target" = config ] || corpus=build-fuzz/corpus-$target
+  rm -rf "$seeds"
+  mkdir -p "$seeds" "$corpus" build-fuzz/artifacts
+  local extra=()
+  if [ "$target" = config ]; then
+    config_seeds "$seeds"
+    extra=(-dict=fuzz/config.dict)
+  else
+    idx_seeds "$seeds"
+  fi
+  ./build-fuzz/${target}_fuzzer -max_total_time="$seconds" -max_len=65536 -timeout=25 \
+    -rss_limit_mb=2048 "${extra[@]}" -artifact_prefix=build-fuzz/artifacts/ \
+    -print_final_stats=1 "$corpus" "$seeds" 2>"$log" || status=$?
+  grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$log" || true
+  if [ "$status" -ne 0 ]; then
+    tail -n 60 "$log"
+    echo "fuzz: $target FAILED (exit $status); inputs in build-fuzz/artifacts/, log in $log" >&2
+    return 1
+  fi
+  echo "fuzz: $target clean after ${seconds} s (log in $log)"
+}
+
+# Config seeds: every shipped config, each also with a --set override (NUL-separated, see
+# fuzz/front_end.hpp), and every input that once broke the front end.
+config_seeds() {
+  local dir=$1 f name
+  for f in configs/*.json configs/regression/*.json; do
+    name=$(basename "$(dirname "$f")")_$(basename "$f" .json)
+    cp "$f" "$dir/$name"
+    { cat "$f"; printf '\0model.depth=3\0sweep.seeds=2'; } > "$dir/${name}_set"
+  done
+  cp fuzz/regressions/* "$dir/" 2>/dev/null || true
+}
 
 # -max_len: configs are ~1 KB; 64 KiB leaves room for large sweeps without slowing every run.
 # -timeout: one input taking 25 s is a hang (sweeps are capped at 300 runs here, see
 #   fuzz/front_end.hpp: a few seconds under the sanitizers).
-# -rss_limit_mb: the 16 MiB JSON limit keeps a legal input far below this.
-log=build-fuzz/fuzz.log
-status=0
-./build-fuzz/config_fuzzer -max_total_time="$seconds" -max_len=65536 -timeout=25 \
-  -rss_limit_mb=2048 -dict=fuzz/config.dict -artifact_prefix=build-fuzz/artifacts/ \
-  -print_final_stats=1 build-fuzz/corpus "$seeds" 2>"$log" || status=$?
-grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$log" || true
-if [ "$status" -ne 0 ]; then
-  tail -n 60 "$log"
-  echo "fuzz: FAILED (exit $status); inputs in build-fuzz/artifacts/, log in $log" >&2
-  exit 1
-fi
-echo "fuzz: clean after ${seconds} s (log in $log)"
+# -rss_limit_mb: the 16 MiB JSON limit keeps a legal input far below this; a 64 KiB gzip
+#   stream inflates to at most ~64 MiB.
+failed=0
+for target in "${targets[@]}"; do
+  fuzz_target "$target" || failed=1
+done
+exit "$failed"

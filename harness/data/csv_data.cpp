@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -15,15 +16,16 @@
 
 #include "base/csv_table.hpp"
 #include "base/errors.hpp"
+#include "base/memory.hpp"
 #include "nn/rng.hpp"
 
 namespace gradflow {
 namespace {
 
 // Hostile or mistaken inputs (a multi-gigabyte log, a huge label) fail with a clear message
-// instead of exhausting memory: 10M cells of doubles is 80 MB.
-constexpr long kMaxCells = 10'000'000;
-constexpr std::uintmax_t kMaxBytes = std::uintmax_t{1} << 30;
+// instead of exhausting memory: the rows are counted first and the memory they would take is
+// compared with the machine's (check_csv_memory); a header is at most 10M columns.
+constexpr long kMaxColumns = 10'000'000;
 constexpr long kMaxClasses = 100'000;  // the output layer has one unit per class
 
 long count_fields(std::string_view line) {
@@ -88,13 +90,37 @@ std::ifstream open_csv(const std::string& file, const std::string& config_source
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec))
     throw InputError(config_source, "/data/path", "cannot read " + file + ": not a regular file");
-  const std::uintmax_t bytes = std::filesystem::file_size(file, ec);
-  if (!ec && bytes > kMaxBytes)
-    throw InputError(
-        file, "",
-        "the file has " + std::to_string(bytes) + " bytes; CSV files over 1 GiB are not supported");
   return in;
 }
+
+// Lines in the file (a cheap pass: memchr over 1 MiB blocks), an upper bound on its rows.
+long count_lines(const std::string& file) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (!f) return 0;  // open_csv has just opened it; a vanished file fails when read
+  std::vector<char> block(std::size_t{1} << 20);
+  long lines = 1;
+  std::size_t got = 0;
+  while ((got = std::fread(block.data(), 1, block.size(), f)) > 0)
+    for (const char* p = block.data(); (p = static_cast<const char*>(std::memchr(p, '\n', std::size_t(block.data() + got - p)))); ++p)
+      ++lines;
+  std::fclose(f);
+  return lines;
+}
+
+}  // namespace
+
+void check_csv_memory(long lines, std::size_t used_columns, const std::string& file,
+                      std::size_t have) {
+  const std::size_t need = 3 * 8 * std::size_t(lines) * (used_columns + 1);
+  if (have && need > have / 10 * 8)
+    throw InputError(file, "",
+                     std::to_string(lines) + " lines of " + std::to_string(used_columns) +
+                         " used columns need about " + gib(need) +
+                         " of memory to load, but the machine has " + gib(have) +
+                         "; use fewer rows or list fewer feature_columns");
+}
+
+namespace {
 
 // Where each used column sits in the header.
 struct ColumnPlan {
@@ -179,9 +205,14 @@ struct Rows {
   std::vector<int> labels;
 };
 
-Rows read_rows(std::istream& in, const ColumnPlan& plan, long line_no, const std::string& file) {
+Rows read_rows(std::istream& in, const ColumnPlan& plan, long line_no, long lines,
+               const std::string& file) {
   const long columns = static_cast<long>(plan.header.size());
   Rows rows;
+  // One allocation each (lines bounds the rows): growing by doubling would peak at 1.5x.
+  rows.features.reserve(std::size_t(lines) * plan.features.size());
+  rows.targets.reserve(std::size_t(lines) * plan.targets.size());
+  if (plan.label >= 0) rows.labels.reserve(std::size_t(lines));
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
@@ -191,11 +222,6 @@ Rows read_rows(std::istream& in, const ColumnPlan& plan, long line_no, const std
       throw InputError(file, "",
                        "line " + std::to_string(line_no) + ": expected " + std::to_string(columns) +
                            " fields, got " + std::to_string(fields));
-    if ((rows.count + 1) * columns > kMaxCells)
-      throw InputError(file, "",
-                       "line " + std::to_string(line_no) + ": more than " +
-                           std::to_string(kMaxCells) +
-                           " cells (rows x columns); larger files are not supported");
     const std::vector<std::string> cells = split_csv_line(line);
     const auto cell = [&](long col) { return cells[static_cast<std::size_t>(col)]; };
     const auto name = [&](long col) { return plan.header[static_cast<std::size_t>(col)]; };
@@ -261,12 +287,15 @@ Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed,
   }
   if (trim_blanks(header_line).empty())
     throw InputError(file, "", "the file is empty; a header row naming the columns is required");
-  if (count_fields(header_line) > kMaxCells)
+  if (count_fields(header_line) > kMaxColumns)
     throw InputError(file, "", "line " + std::to_string(line_no) + ": too many columns");
   std::vector<std::string> header = split_csv_line(header_line);
   const ColumnPlan plan = plan_columns(d, task, std::move(header), file, config_source);
 
-  const Rows rows = read_rows(in, plan, line_no, file);
+  const long lines = count_lines(file);
+  check_csv_memory(lines, plan.features.size() + plan.targets.size(), file,
+                   physical_memory_bytes());
+  const Rows rows = read_rows(in, plan, line_no, lines, file);
   if (rows.count == 0)
     throw InputError(file, "",
                      "no data rows after the header (line " + std::to_string(line_no) + ")");

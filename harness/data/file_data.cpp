@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 
@@ -30,7 +31,7 @@ struct RawInputs {
   long groups = 1;                // standardization groups: channels, or features of a table
   const unsigned char* bytes = nullptr;            // u8 values, item-major: the fast path
   std::function<double(long item, long f)> value;  // any other element type
-  double scale = 1.0;                              // 1/255 for 8-bit images
+  double divisor = 1.0;  // 255 for 8-bit images: pixels in [0, 1]
 };
 
 struct Transform {
@@ -59,10 +60,10 @@ Transform fit_transform(const RawInputs& raw, const std::vector<long>& items, bo
       for (long f = 0; f < raw.features; ++f) ++hist[p[f]];
     }
     double n = 0, s = 0;
-    for (int v = 0; v < 256; ++v) n += double(hist[v]), s += double(hist[v]) * v * raw.scale;
+    for (int v = 0; v < 256; ++v) n += double(hist[v]), s += double(hist[v]) * v / raw.divisor;
     const double mean = s / n;
     double var = 0;
-    for (int v = 0; v < 256; ++v) var += double(hist[v]) * (v * raw.scale - mean) * (v * raw.scale - mean);
+    for (int v = 0; v < 256; ++v) var += double(hist[v]) * (v / raw.divisor - mean) * (v / raw.divisor - mean);
     var /= n;
     t.mean[0] = mean;
     t.inv_std[0] = var > 0 ? 1.0 / std::sqrt(var) : 1.0;
@@ -71,7 +72,7 @@ Transform fit_transform(const RawInputs& raw, const std::vector<long>& items, bo
   for (long i : items)
     for (long f = 0; f < raw.features; ++f) {
       const std::size_t g = std::size_t(group_of(raw, f));
-      sum[g] += raw_value(raw, i, f) * raw.scale;
+      sum[g] += raw_value(raw, i, f) / raw.divisor;
       count[g] += 1;
     }
   for (std::size_t g = 0; g < sum.size(); ++g) t.mean[g] = sum[g] / count[g];
@@ -79,7 +80,7 @@ Transform fit_transform(const RawInputs& raw, const std::vector<long>& items, bo
   for (long i : items)
     for (long f = 0; f < raw.features; ++f) {
       const std::size_t g = std::size_t(group_of(raw, f));
-      const double c = raw_value(raw, i, f) * raw.scale - t.mean[g];
+      const double c = raw_value(raw, i, f) / raw.divisor - t.mean[g];
       sq[g] += c * c;
     }
   for (std::size_t g = 0; g < sq.size(); ++g) {
@@ -95,7 +96,7 @@ Mat<T> transform_items(const RawInputs& raw, const std::vector<long>& items, con
   Mat<T> x(raw.features, long(items.size()));
   if (raw.bytes && raw.groups == 1) {
     std::array<T, 256> table;
-    for (int v = 0; v < 256; ++v) table[std::size_t(v)] = T((v * raw.scale - t.mean[0]) * t.inv_std[0]);
+    for (int v = 0; v < 256; ++v) table[std::size_t(v)] = T((v / raw.divisor - t.mean[0]) * t.inv_std[0]);
     for (std::size_t j = 0; j < items.size(); ++j) {
       const unsigned char* p = raw.bytes + std::size_t(items[j]) * std::size_t(raw.features);
       T* out = x.data() + j * std::size_t(raw.features);
@@ -106,7 +107,7 @@ Mat<T> transform_items(const RawInputs& raw, const std::vector<long>& items, con
   for (std::size_t j = 0; j < items.size(); ++j)
     for (long f = 0; f < raw.features; ++f) {
       const std::size_t g = std::size_t(group_of(raw, f));
-      x(f, long(j)) = T((raw_value(raw, items[j], f) * raw.scale - t.mean[g]) * t.inv_std[g]);
+      x(f, long(j)) = T((raw_value(raw, items[j], f) / raw.divisor - t.mean[g]) * t.inv_std[g]);
     }
   return x;
 }
@@ -142,7 +143,7 @@ RawInputs idx_inputs(const IdxArray& a, const std::string& file) {
   raw.groups = raw.image_shape.empty() ? raw.features : raw.image_shape[0];
   if (a.type == IdxType::u8) {
     raw.bytes = a.values();
-    raw.scale = 1.0 / 255.0;
+    raw.divisor = 255.0;
   } else {
     raw.value = [&a, features = raw.features](long i, long f) { return a.value(i * features + f); };
   }
@@ -234,7 +235,12 @@ std::vector<long> first(long count) {
 Dataset load_fashion_mnist(const DataConfig& d, const std::string& config_source,
                            Precision precision) {
   const bool system = d.path.empty();
-  const std::string folder = system ? kFashionMnistFolder : resolve(d.path, config_source);
+  // GRADFLOW_FASHION_MNIST_FOLDER stands in for the package's folder (the tests point it at an
+  // empty folder to check the message a machine without the package gives).
+  const char* override_folder = std::getenv("GRADFLOW_FASHION_MNIST_FOLDER");
+  const std::string system_folder =
+      override_folder && *override_folder ? override_folder : kFashionMnistFolder;
+  const std::string folder = system ? system_folder : resolve(d.path, config_source);
   // The package installs .gz files; an unpacked copy (MNIST users often have one) also works.
   const auto locate = [&](const std::string& name) {
     std::error_code ec;

@@ -7,6 +7,7 @@
 
 #include "base/atomic_file.hpp"
 #include "base/errors.hpp"
+#include "base/memory.hpp"
 #include "io/params_io.hpp"
 #include "run/plan.hpp"
 #include "train/train.hpp"
@@ -14,17 +15,6 @@
 
 namespace gradflow {
 namespace {
-
-std::size_t physical_memory_bytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : 0;
-}
-
-std::string gib(std::size_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1ull << 30));
-  return buf;
-}
 
 // Streams CSV rows into temp files and keeps the first and last layer records.
 class RunFiles : public TrainObserver {
