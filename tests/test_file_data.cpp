@@ -483,3 +483,33 @@ TEST_CASE("fashion_mnist without Debian's package names the package and the inst
                            Contains(dir.file("c.json")));
   REQUIRE_FALSE(std::filesystem::exists(dir.file("out")));
 }
+
+TEST_CASE("a sweep over seeds shares one Fashion-MNIST copy and gives the same results with "
+          "--jobs 1 and 2 as runs alone",
+          "[data][runner][fashion_mnist]") {
+  TempDir dir("fm-sweep");
+  TempDir folder("fm-files");
+  fake_mnist(folder, 200, 40, true);
+  write_text(dir.file("s.json"), R"({"name": "fm", "precision": "float32",
+    "data": {"kind": "fashion_mnist", "path": ")" + folder.path.string() + R"(", "probe_size": 20},
+    "model": {"depth": 2, "width": 8}, "train": {"steps": 20, "optimizer": "adam"},
+    "log": {"every": 5}, "sweep": {"seeds": 3}})");
+  for (const char* jobs : {"1", "2"}) {
+    const CliResult r = gradflow_cli("run " + dir.file("s.json") + " --out " + dir.file(jobs) +
+                                     " --jobs " + jobs + " -q");
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+  }
+  REQUIRE(read_text(dir.file("1") + "/steps.csv") == read_text(dir.file("2") + "/steps.csv"));
+  REQUIRE(read_text(dir.file("1") + "/layers.csv") == read_text(dir.file("2") + "/layers.csv"));
+  // A run alone (its own load) writes what the sweep's run wrote from the shared copy.
+  const CliResult one = gradflow_cli("run " + dir.file("s.json") + " --set sweep.seeds=1 --out " +
+                                     dir.file("alone") + " -q");
+  INFO(one.output);
+  REQUIRE(one.code == 0);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file("alone") + "/runs")) {
+    const std::string id = entry.path().filename().string();
+    REQUIRE(read_text(entry.path().string() + "/steps.csv") ==
+            read_text(dir.file("2") + "/runs/" + id + "/steps.csv"));
+  }
+}
