@@ -22,9 +22,7 @@ using Catch::Matchers::WithinAbs;
 
 namespace {
 
-std::string be32(std::uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
+std::string be32(std::uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 // An IDX file of `type` with `dims` and the given big-endian payload.
 std::string idx_bytes(unsigned type, const std::vector<std::uint32_t>& dims,
@@ -75,8 +73,8 @@ std::string error_of(const std::function<void()>& f) {
 // A .npy v1.0 file with the given dtype, order, shape text and raw little-endian data.
 std::string npy_file(const std::string& descr, bool fortran, const std::string& shape,
                      const std::string& data) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " +
-                     (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
+                     ", 'shape': " + shape + ", }";
   while ((10 + dict.size() + 1) % 64) dict += ' ';
   dict += '\n';
   return std::string("\x93NUMPY\x01\x00", 8) + char(dict.size() & 0xff) + char(dict.size() >> 8) +
@@ -117,7 +115,8 @@ TEST_CASE("IDX files of every element type parse, plain and gzip-compressed", "[
       Case{0x0B, std::string("\x00\x01\xff\xfe\x00\x03", 6), {1, -2, 3}},
       Case{0x0C, std::string("\x00\x00\x00\x01\xff\xff\xff\xfe\x00\x00\x00\x03", 12), {1, -2, 3}},
       Case{0x0D, std::string("\x3f\x80\x00\x00\xc0\x00\x00\x00\x40\x40\x00\x00", 12), {1, -2, 3}},
-      Case{0x0E, std::string("\x3f\xf0\0\0\0\0\0\0\xc0\0\0\0\0\0\0\0\x40\x08\0\0\0\0\0\0", 24),
+      Case{0x0E,
+           std::string("\x3f\xf0\0\0\0\0\0\0\xc0\0\0\0\0\0\0\0\x40\x08\0\0\0\0\0\0", 24),
            {1, -2, 3}});
   const bool compressed = GENERATE(false, true);
   INFO("type " << c.type << (compressed ? " gzip" : " plain"));
@@ -142,8 +141,10 @@ TEST_CASE("damaged IDX and gzip data are InputErrors naming the file and what is
   std::string bad_crc = gz;
   bad_crc[gz.size() - 6] = char(bad_crc[gz.size() - 6] ^ 1);
   const Case c = GENERATE_COPY(
-      Case{"wrong magic", std::string("\x00\x01\x08\x03", 4) + good.substr(4), "wrong magic number 00 01 08 03"},
-      Case{"unknown type", std::string("\x00\x00\x07\x01\x00\x00\x00\x01\x00", 9), "wrong magic number 00 00 07 01"},
+      Case{"wrong magic", std::string("\x00\x01\x08\x03", 4) + good.substr(4),
+           "wrong magic number 00 01 08 03"},
+      Case{"unknown type", std::string("\x00\x00\x07\x01\x00\x00\x00\x01\x00", 9),
+           "wrong magic number 00 00 07 01"},
       Case{"empty", "", "wrong magic number (too short)"},
       Case{"truncated header", good.substr(0, 10), "truncated IDX header"},
       Case{"truncated values", good.substr(0, good.size() - 1), "(truncated)"},
@@ -166,9 +167,10 @@ TEST_CASE("damaged IDX and gzip data are InputErrors naming the file and what is
   REQUIRE_THAT(message, Contains(file) && Contains(c.message));
 }
 
-TEST_CASE("data.kind idx: shapes, [0, 1] scaling, standardization on the training set, a "
-          "seeded held-out split, and float32 holding",
-          "[data][idx]") {
+TEST_CASE(
+    "data.kind idx: shapes, [0, 1] scaling, standardization on the training set, a "
+    "seeded held-out split, and float32 holding",
+    "[data][idx]") {
   TempDir dir("idx-data");
   write_text(dir.file("x.gz"), gzip(u8_images(200, 3, 5)));
   write_text(dir.file("y"), u8_labels(200, 4));
@@ -264,12 +266,11 @@ TEST_CASE("data.kind npy: every dtype and both orders give the same data; labels
     bool fortran;
     std::string data;
   };
-  const Variant v = GENERATE_COPY(
-      Variant{"|u1", false, as(c_order, std::uint8_t{})},
-      Variant{"<i4", false, as(c_order, std::int32_t{})},
-      Variant{"<f4", false, as(c_order, float{})},
-      Variant{"<f8", true, raw(f_order)},
-      Variant{"<u2", true, as(f_order, std::uint16_t{})});
+  const Variant v =
+      GENERATE_COPY(Variant{"|u1", false, as(c_order, std::uint8_t{})},
+                    Variant{"<i4", false, as(c_order, std::int32_t{})},
+                    Variant{"<f4", false, as(c_order, float{})}, Variant{"<f8", true, raw(f_order)},
+                    Variant{"<u2", true, as(f_order, std::uint16_t{})});
   INFO(v.descr << (v.fortran ? " Fortran order" : " C order"));
   write_text(dir.file("x.npy"), npy_file(v.descr, v.fortran, "(30, 2, 3, 2)", v.data));
   d.path = "x.npy";
@@ -295,9 +296,10 @@ TEST_CASE("data.kind npy: every dtype and both orders give the same data; labels
   }
 }
 
-TEST_CASE("data.kind fashion_mnist from a folder: 784 inputs, 10 classes, probe from the test "
-          "images, the first train_size training images",
-          "[data][fashion_mnist]") {
+TEST_CASE(
+    "data.kind fashion_mnist from a folder: 784 inputs, 10 classes, probe from the test "
+    "images, the first train_size training images",
+    "[data][fashion_mnist]") {
   const bool gz = GENERATE(true, false);
   INFO((gz ? "gzip files" : "plain files"));
   TempDir dir("mnist");
@@ -381,7 +383,8 @@ TEST_CASE("a CSV too large for the machine's memory is refused with an estimate 
   // 60001 lines x 785 used columns need ~1.05 GiB: refused with 1 GiB, loaded with 24 GiB.
   const std::size_t gib = std::size_t{1} << 30;
   const std::string message = error_of([&] { check_csv_memory(60001, 785, "big.csv", gib); });
-  REQUIRE_THAT(message, Contains("big.csv") && Contains("60001 lines of 785 used columns need about 1.1 GiB") &&
+  REQUIRE_THAT(message, Contains("big.csv") &&
+                            Contains("60001 lines of 785 used columns need about 1.1 GiB") &&
                             Contains("the machine has 1.0 GiB"));
   REQUIRE_NOTHROW(check_csv_memory(60001, 785, "big.csv", 24 * gib));
 }
@@ -434,10 +437,7 @@ TEST_CASE("bad data files through the binary: exit 1, the file named, nothing wr
              write_text(t.file("t10k-labels-idx1-ubyte"), u8_labels(9, 10));
            },
            "has 9 labels but", "t10k-labels-idx1-ubyte"},
-      Case{"label out of range",
-           [](const TempDir& t) {
-             fake_mnist(t, 30, 10, false, 12);
-           },
+      Case{"label out of range", [](const TempDir& t) { fake_mnist(t, 30, 10, false, 12); },
            "labels must be integers in [0, 10)", "train-labels-idx1-ubyte"});
   INFO(c.what);
   std::filesystem::create_directories(m);
@@ -484,14 +484,16 @@ TEST_CASE("fashion_mnist without Debian's package names the package and the inst
   REQUIRE_FALSE(std::filesystem::exists(dir.file("out")));
 }
 
-TEST_CASE("a sweep over seeds shares one Fashion-MNIST copy and gives the same results with "
-          "--jobs 1 and 2 as runs alone",
-          "[data][runner][fashion_mnist]") {
+TEST_CASE(
+    "a sweep over seeds shares one Fashion-MNIST copy and gives the same results with "
+    "--jobs 1 and 2 as runs alone",
+    "[data][runner][fashion_mnist]") {
   TempDir dir("fm-sweep");
   TempDir folder("fm-files");
   fake_mnist(folder, 200, 40, true);
   write_text(dir.file("s.json"), R"({"name": "fm", "precision": "float32",
-    "data": {"kind": "fashion_mnist", "path": ")" + folder.path.string() + R"(", "probe_size": 20},
+    "data": {"kind": "fashion_mnist", "path": ")" +
+                                     folder.path.string() + R"(", "probe_size": 20},
     "model": {"depth": 2, "width": 8}, "train": {"steps": 20, "optimizer": "adam"},
     "log": {"every": 5}, "sweep": {"seeds": 3}})");
   for (const char* jobs : {"1", "2"}) {

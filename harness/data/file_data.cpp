@@ -27,11 +27,11 @@ constexpr long kMaxClasses = 65536;  // the output layer has one unit per class
 struct RawInputs {
   std::string file;
   long n = 0, features = 0;
-  std::vector<long> image_shape;  // (C, H, W), or empty for a table
-  long groups = 1;                // standardization groups: channels, or features of a table
-  const unsigned char* bytes = nullptr;            // u8 values, item-major: the fast path
+  std::vector<long> image_shape;         // (C, H, W), or empty for a table
+  long groups = 1;                       // standardization groups: channels, or features of a table
+  const unsigned char* bytes = nullptr;  // u8 values, item-major: the fast path
   std::function<double(long item, long f)> value;  // any other element type
-  double divisor = 1.0;  // 255 for 8-bit images: pixels in [0, 1]
+  double divisor = 1.0;                            // 255 for 8-bit images: pixels in [0, 1]
 };
 
 struct Transform {
@@ -41,8 +41,9 @@ struct Transform {
 long group_of(const RawInputs& raw, long f) { return f / (raw.features / raw.groups); }
 
 double raw_value(const RawInputs& raw, long item, long f) {
-  return raw.bytes ? double(raw.bytes[std::size_t(item) * std::size_t(raw.features) + std::size_t(f)])
-                   : raw.value(item, f);
+  return raw.bytes
+             ? double(raw.bytes[std::size_t(item) * std::size_t(raw.features) + std::size_t(f)])
+             : raw.value(item, f);
 }
 
 // Mean and inverse std per group over `items` (scaled values); a constant group is only
@@ -63,7 +64,8 @@ Transform fit_transform(const RawInputs& raw, const std::vector<long>& items, bo
     for (int v = 0; v < 256; ++v) n += double(hist[v]), s += double(hist[v]) * v / raw.divisor;
     const double mean = s / n;
     double var = 0;
-    for (int v = 0; v < 256; ++v) var += double(hist[v]) * (v / raw.divisor - mean) * (v / raw.divisor - mean);
+    for (int v = 0; v < 256; ++v)
+      var += double(hist[v]) * (v / raw.divisor - mean) * (v / raw.divisor - mean);
     var /= n;
     t.mean[0] = mean;
     t.inv_std[0] = var > 0 ? 1.0 / std::sqrt(var) : 1.0;
@@ -96,7 +98,8 @@ Mat<T> transform_items(const RawInputs& raw, const std::vector<long>& items, con
   Mat<T> x(raw.features, long(items.size()));
   if (raw.bytes && raw.groups == 1) {
     std::array<T, 256> table;
-    for (int v = 0; v < 256; ++v) table[std::size_t(v)] = T((v / raw.divisor - t.mean[0]) * t.inv_std[0]);
+    for (int v = 0; v < 256; ++v)
+      table[std::size_t(v)] = T((v / raw.divisor - t.mean[0]) * t.inv_std[0]);
     for (std::size_t j = 0; j < items.size(); ++j) {
       const unsigned char* p = raw.bytes + std::size_t(items[j]) * std::size_t(raw.features);
       T* out = x.data() + j * std::size_t(raw.features);
@@ -249,8 +252,10 @@ Dataset load_fashion_mnist(const DataConfig& d, const std::string& config_source
     if (system)
       throw InputError(config_source, "/data/kind",
                        "data.kind \"fashion_mnist\" reads Debian's package dataset-fashion-mnist, "
-                       "which is not installed (no " + folder + "/" + name + ".gz); install it "
-                       "with: apt-get install dataset-fashion-mnist");
+                       "which is not installed (no " +
+                           folder + "/" + name +
+                           ".gz); install it "
+                           "with: apt-get install dataset-fashion-mnist");
     throw InputError(config_source, "/data/path",
                      "no " + name + ".gz (or " + name + ") in the folder " + folder);
   };
@@ -263,10 +268,12 @@ Dataset load_fashion_mnist(const DataConfig& d, const std::string& config_source
   const IdxArray test_x = read_idx_file(test_images), test_y = read_idx_file(test_labels);
   for (const auto& [a, file] : {std::pair{&train_x, train_images}, std::pair{&test_x, test_images}})
     if (a->dims.size() != 3)
-      throw InputError(file, "",
-                       "expected images (an IDX array of 3 dimensions: count, rows, columns), got " +
-                           std::to_string(a->dims.size()) + " dimensions");
-  if (train_x.dims != test_x.dims && (train_x.dims[1] != test_x.dims[1] || train_x.dims[2] != test_x.dims[2]))
+      throw InputError(
+          file, "",
+          "expected images (an IDX array of 3 dimensions: count, rows, columns), got " +
+              std::to_string(a->dims.size()) + " dimensions");
+  if (train_x.dims != test_x.dims &&
+      (train_x.dims[1] != test_x.dims[1] || train_x.dims[2] != test_x.dims[2]))
     throw InputError(test_images, "", "its images are not of the training images' size");
   for (const auto& [a, file] : {std::pair{&train_y, train_labels}, std::pair{&test_y, test_labels}})
     if (a->dims.size() != 1)
@@ -277,8 +284,9 @@ Dataset load_fashion_mnist(const DataConfig& d, const std::string& config_source
   check_counts(test_x.count(), test_images, test_y.count(), test_labels);
   if (test_x.count() < d.probe_size)
     throw InputError(test_images, "",
-                     "has " + std::to_string(test_x.count()) + " images, fewer than data.probe_size (" +
-                         std::to_string(d.probe_size) + ")");
+                     "has " + std::to_string(test_x.count()) +
+                         " images, fewer than data.probe_size (" + std::to_string(d.probe_size) +
+                         ")");
   const std::vector<int> train_all = read_labels(
       train_y.count(), [&](long i) { return train_y.value(i); }, train_labels, kClasses);
   const std::vector<int> test_all = read_labels(
@@ -287,7 +295,8 @@ Dataset load_fashion_mnist(const DataConfig& d, const std::string& config_source
   // Training: the first train_size images in file order; probe: the first probe_size test
   // images (the files' order is already shuffled over classes). Neither depends on the seed,
   // so every seed of a sweep trains and probes on the same images and shares one copy.
-  const RawInputs train_raw = idx_inputs(train_x, train_images), test_raw = idx_inputs(test_x, test_images);
+  const RawInputs train_raw = idx_inputs(train_x, train_images),
+                  test_raw = idx_inputs(test_x, test_images);
   check_finite(train_raw);
   check_finite(test_raw);
   const std::vector<long> train_items = first(std::min(d.train_size, train_x.count()));
@@ -337,7 +346,8 @@ Dataset load_npy_dataset(const DataConfig& d, std::uint64_t seed, const std::str
                          Precision precision) {
   const std::string x_file = resolve(d.path, config_source);
   const bool classification = !d.labels_path.empty();
-  const std::string y_file = resolve(classification ? d.labels_path : d.targets_path, config_source);
+  const std::string y_file =
+      resolve(classification ? d.labels_path : d.targets_path, config_source);
   require_file(x_file, config_source, "/data/path");
   require_file(y_file, config_source, classification ? "/data/labels_path" : "/data/targets_path");
   const NpyArray x = read_npy_array(x_file);
@@ -358,11 +368,13 @@ Dataset load_npy_dataset(const DataConfig& d, std::uint64_t seed, const std::str
   // Element (i, f) with f the C-order index over the trailing dimensions: at i * features + f
   // in C order; in Fortran order (first index fastest) at i + n * (j1 + d1 * (j2 + d2 * j3)).
   raw.value = [&x, &raw](long i, long f) {
-    if (!x.fortran_order) return x.value(std::uint64_t(i) * std::uint64_t(raw.features) + std::uint64_t(f));
+    if (!x.fortran_order)
+      return x.value(std::uint64_t(i) * std::uint64_t(raw.features) + std::uint64_t(f));
     std::uint64_t offset = 0, stride = std::uint64_t(raw.n), rest = std::uint64_t(f);
     std::vector<std::uint64_t> index(x.shape.size(), 0);
     for (std::size_t k = x.shape.size(); k-- > 1;) index[k] = rest % x.shape[k], rest /= x.shape[k];
-    for (std::size_t k = 1; k < x.shape.size(); ++k) offset += index[k] * stride, stride *= x.shape[k];
+    for (std::size_t k = 1; k < x.shape.size(); ++k)
+      offset += index[k] * stride, stride *= x.shape[k];
     return x.value(std::uint64_t(i) + offset);
   };
   check_finite(raw);
@@ -387,7 +399,8 @@ Dataset load_npy_dataset(const DataConfig& d, std::uint64_t seed, const std::str
   fill_train_inputs(data.train, raw, split.train, t, precision);
   data.probe.x = transform_items<double>(raw, split.probe, t);
   if (classification) {
-    const std::vector<int> labels = read_labels(y_n, [&](long i) { return y_at(i, 0); }, y_file, 0);
+    const std::vector<int> labels = read_labels(
+        y_n, [&](long i) { return y_at(i, 0); }, y_file, 0);
     data.outputs = class_count(labels, y_file);
     data.train.labels = pick(labels, split.train);
     data.probe.labels = pick(labels, split.probe);
@@ -396,7 +409,8 @@ Dataset load_npy_dataset(const DataConfig& d, std::uint64_t seed, const std::str
     for (long i = 0; i < y_n; ++i)
       for (long o = 0; o < outputs; ++o)
         if (!std::isfinite(y_at(i, o)))
-          throw InputError(y_file, "", "target " + std::to_string(i) + ": NaN or Inf is not allowed");
+          throw InputError(y_file, "",
+                           "target " + std::to_string(i) + ": NaN or Inf is not allowed");
     const auto targets = [&](const std::vector<long>& items) {
       MatD m(outputs, long(items.size()));
       for (std::size_t j = 0; j < items.size(); ++j)

@@ -95,9 +95,10 @@ std::string gunzip(std::string_view compressed, const std::string& file) {
   // The trailer's ISIZE is the last member's length mod 2^32: a hint for one allocation
   // (capped, since a hostile file can claim anything; inflate grows the buffer past it).
   if (compressed.size() >= 18) {
-    const auto* t = reinterpret_cast<const unsigned char*>(compressed.data() + compressed.size() - 4);
-    const std::size_t isize = std::size_t(t[0]) | std::size_t(t[1]) << 8 |
-                              std::size_t(t[2]) << 16 | std::size_t(t[3]) << 24;
+    const auto* t =
+        reinterpret_cast<const unsigned char*>(compressed.data() + compressed.size() - 4);
+    const std::size_t isize = std::size_t(t[0]) | std::size_t(t[1]) << 8 | std::size_t(t[2]) << 16 |
+                              std::size_t(t[3]) << 24;
     out.resize(std::min<std::size_t>(isize, 1032 * compressed.size()) + 1);
   } else {
     out.resize(1024);
@@ -130,7 +131,8 @@ std::string gunzip(std::string_view compressed, const std::string& file) {
     if (rc == Z_STREAM_END) {
       // Another gzip member may follow (gzip's concatenation); anything else is garbage.
       if (consumed == compressed.size()) break;
-      if (compressed.size() - consumed < 2 || static_cast<unsigned char>(compressed[consumed]) != 0x1f ||
+      if (compressed.size() - consumed < 2 ||
+          static_cast<unsigned char>(compressed[consumed]) != 0x1f ||
           static_cast<unsigned char>(compressed[consumed + 1]) != 0x8b)
         fail("unexpected bytes after the gzip stream at byte offset " + std::to_string(consumed));
       inflateReset(&z);
@@ -156,7 +158,8 @@ IdxArray parse_idx(std::string bytes, const std::string& file) {
   const std::size_t size = a.bytes.size();
   if (size < 4 || p[0] != 0 || p[1] != 0 || !known_type(p[2]) || p[3] == 0) {
     char magic[16] = "(too short)";
-    if (size >= 4) std::snprintf(magic, sizeof magic, "%02x %02x %02x %02x", p[0], p[1], p[2], p[3]);
+    if (size >= 4)
+      std::snprintf(magic, sizeof magic, "%02x %02x %02x %02x", p[0], p[1], p[2], p[3]);
     throw InputError(file, "",
                      std::string("not an IDX file: wrong magic number ") + magic +
                          " (expected 00 00, a type byte 08/09/0b/0c/0d/0e and a dimension count "
@@ -172,8 +175,7 @@ IdxArray parse_idx(std::string bytes, const std::string& file) {
   std::uint64_t count = 1;
   for (std::size_t d = 0; d < ndim; ++d) {
     const std::uint64_t dim = big_endian(p + 4 + 4 * d, 4);
-    if (dim == 0)
-      throw InputError(file, "", "IDX dimension " + std::to_string(d + 1) + " is 0");
+    if (dim == 0) throw InputError(file, "", "IDX dimension " + std::to_string(d + 1) + " is 0");
     // Each dim < 2^32, so the running product stays exact until it passes the cap.
     count *= dim;
     if (count > kMaxIdxBytes)

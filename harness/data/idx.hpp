@@ -23,13 +23,13 @@ enum class IdxType : std::uint8_t {
 struct IdxArray {
   IdxType type = IdxType::u8;
   std::vector<long> dims;  // dims[0] is the item count
-  std::string bytes;        // the decompressed file
-  std::size_t header = 0;   // the values (big-endian) start at bytes[header]
+  std::string bytes;       // the decompressed file
+  std::size_t header = 0;  // the values (big-endian) start at bytes[header]
   const unsigned char* values() const {
     return reinterpret_cast<const unsigned char*>(bytes.data()) + header;
   }
   long count() const { return dims.empty() ? 0 : dims[0]; }
-  long item_size() const;  // product of dims[1..]: 784 for 28x28 images, 1 for labels
+  long item_size() const;      // product of dims[1..]: 784 for 28x28 images, 1 for labels
   double value(long i) const;  // element i as double (any type)
 };
 
