@@ -232,17 +232,25 @@ double NpyArray::value(std::uint64_t i) const {
   if (kind == 'f') return w == 8 ? load<double>(p) : load<float>(p);
   if (kind == 'i') {
     switch (w) {
-      case 1: return load<std::int8_t>(p);
-      case 2: return load<std::int16_t>(p);
-      case 4: return load<std::int32_t>(p);
-      default: return double(load<std::int64_t>(p));
+      case 1:
+        return load<std::int8_t>(p);
+      case 2:
+        return load<std::int16_t>(p);
+      case 4:
+        return load<std::int32_t>(p);
+      default:
+        return double(load<std::int64_t>(p));
     }
   }
   switch (w) {
-    case 1: return load<std::uint8_t>(p);
-    case 2: return load<std::uint16_t>(p);
-    case 4: return load<std::uint32_t>(p);
-    default: return double(load<std::uint64_t>(p));
+    case 1:
+      return load<std::uint8_t>(p);
+    case 2:
+      return load<std::uint16_t>(p);
+    case 4:
+      return load<std::uint32_t>(p);
+    default:
+      return double(load<std::uint64_t>(p));
   }
 }
 

@@ -17,12 +17,12 @@ void write_npy(const std::string& path, const MatD& m, bool as_vector);
 
 // A whole .npy file: header fields and the raw little-endian values.
 struct NpyArray {
-  std::string descr;                  // '<f8', '<f4', '|u1', '<i8', ...
+  std::string descr;  // '<f8', '<f4', '|u1', '<i8', ...
   bool fortran_order = false;
   std::vector<std::uint64_t> shape;
-  std::string bytes;                  // the file
-  std::size_t data_offset = 0;        // the values start at bytes[data_offset]
-  std::uint64_t count() const;        // product of shape
+  std::string bytes;            // the file
+  std::size_t data_offset = 0;  // the values start at bytes[data_offset]
+  std::uint64_t count() const;  // product of shape
   // The element stored at position `i` of the data (memory order), converted to double.
   double value(std::uint64_t i) const;
 };

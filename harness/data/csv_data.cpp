@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -101,7 +101,9 @@ long count_lines(const std::string& file) {
   long lines = 1;
   std::size_t got = 0;
   while ((got = std::fread(block.data(), 1, block.size(), f)) > 0)
-    for (const char* p = block.data(); (p = static_cast<const char*>(std::memchr(p, '\n', std::size_t(block.data() + got - p)))); ++p)
+    for (const char* p = block.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', std::size_t(block.data() + got - p))));
+         ++p)
       ++lines;
   std::fclose(f);
   return lines;

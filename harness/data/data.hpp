@@ -32,8 +32,10 @@ const Mat<T>& inputs_as(const Examples& e, Mat<T>& scratch) {
   } else {
     if (!e.x32.size()) return e.x;
   }
-  if (e.x32.size()) scratch = e.x32.template cast<T>();
-  else scratch = e.x.template cast<T>();
+  if (e.x32.size())
+    scratch = e.x32.template cast<T>();
+  else
+    scratch = e.x.template cast<T>();
   return scratch;
 }
 

@@ -9,9 +9,9 @@
 #include "base/errors.hpp"
 #include "base/memory.hpp"
 #include "io/params_io.hpp"
+#include "io/writers.hpp"
 #include "run/plan.hpp"
 #include "train/train.hpp"
-#include "io/writers.hpp"
 
 namespace gradflow {
 namespace {

@@ -93,8 +93,7 @@ class SharedData {
 void precheck(const std::vector<RunSpec>& runs, SharedData& shared) {
   std::set<std::string> seen;
   for (const RunSpec& r : runs)
-    if (seen.insert(shape_key(r.config)).second)
-      (void)prepare_run(r.config, shared.get(r.config));
+    if (seen.insert(shape_key(r.config)).second) (void)prepare_run(r.config, shared.get(r.config));
 }
 
 }  // namespace
