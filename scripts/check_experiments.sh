@@ -2,7 +2,8 @@
 # CI check of the reference experiments in experiments/: runs the small version of each (its
 # sweep.json with one seed: --set sweep.seeds=1), asserts each expected finding on the fresh
 # results (check_experiments.py), then executes every analysis notebook headless on them
-# (execute_notebooks.sh). Used by ctest (test "experiments").
+# (execute_notebooks.sh), checking each leaves its figures as PNG files. Used by ctest (test
+# "experiments").
 # usage: check_experiments.sh GRADFLOW_BINARY WORK_DIR
 set -euo pipefail
 gradflow="$1"
@@ -19,4 +20,12 @@ status=0
 /usr/bin/python3 "$root/scripts/check_experiments.py" "$work" "${experiments[@]}" || status=1
 rm -rf "${work:?}/notebooks"
 bash "$root/scripts/execute_notebooks.sh" "$work" "$work/notebooks" "${experiments[@]}" || status=1
+# Each notebook's figures are also PNG files next to its executed copy.
+for name in "${experiments[@]}"; do
+  if ! /usr/bin/python3 -c 'import sys; from PIL import Image; Image.open(sys.argv[1]).verify()' \
+      "$work/notebooks/$name-fig01.png" 2>/dev/null; then
+    echo "FAIL $name: no figure saved as $work/notebooks/$name-fig01.png" >&2
+    status=1
+  fi
+done
 exit $status

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Executes experiments/<name>/analysis.ipynb headless on the results in RESULTS_ROOT/<name>, with
 # Debian's Python (python3-pandas, python3-matplotlib, jupyter-nbconvert, python3-ipykernel), and
-# writes the executed copies to OUT_DIR/<name>.ipynb. Fails if a notebook raises or draws no
-# figure. The python3 first on PATH may not be Debian's, so the kernel is pinned to
+# writes the executed copies to OUT_DIR/<name>.ipynb, with each figure beside it as
+# OUT_DIR/<name>-fig<NN>.png (in cell order, for papers and slides). Fails if a notebook raises
+# or draws no figure. The python3 first on PATH may not be Debian's, so the kernel is pinned to
 # /usr/bin/python3 by a kernelspec in a temporary JUPYTER_PATH.
 # usage: execute_notebooks.sh RESULTS_ROOT OUT_DIR [EXPERIMENT ...]   (default: all five)
 set -euo pipefail
@@ -38,13 +39,23 @@ run_one() {
     echo "FAIL $name: the notebook raised (above)" >>"$out/$name.log"
     return 1
   fi
+  # Count the figures and save each as a PNG file next to the executed copy (stale ones from
+  # an earlier run of the same notebook are removed first).
+  rm -f "$out/$name"-fig*.png
   figures="$(/usr/bin/python3 -c '
-import sys, nbformat
+import base64, sys, nbformat
 nb = nbformat.read(sys.argv[1], as_version=4)
-print(sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
-          for o in c.get("outputs", [])))' "$out/$name.ipynb")"
+n = 0
+for c in nb.cells:
+    for o in c.get("outputs", []) if c.cell_type == "code" else []:
+        if "image/png" in o.get("data", {}):
+            n += 1
+            with open(f"{sys.argv[2]}-fig{n:02d}.png", "wb") as f:
+                f.write(base64.b64decode(o["data"]["image/png"]))
+print(n)' "$out/$name.ipynb" "$out/$name")"
   if [ "$figures" -gt 0 ]; then
-    echo "ok   $name: notebook executed, $figures figures drawn -> $out/$name.ipynb" >"$out/$name.log"
+    echo "ok   $name: notebook executed, $figures figures drawn -> $out/$name.ipynb," \
+      "$out/$name-fig*.png" >"$out/$name.log"
   else
     echo "FAIL $name: notebook executed but drew no figure" >>"$out/$name.log"
     return 1

@@ -2,7 +2,6 @@
 // markup, the expected panels, lines and heatmap cells), errors that write nothing, and
 // byte-identical output for the same inputs.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -11,155 +10,16 @@
 #include "report/plot_svg.hpp"
 #include "report/report_figures.hpp"
 #include "report/report_layout.hpp"
-#include "support.hpp"
 #include "report/svg.hpp"
+#include "report_support.hpp"
+#include "support.hpp"
 
 using namespace gradflow;
 using gradflow::test::gradflow_cli;
 using gradflow::test::read_text;
 using gradflow::test::TempDir;
 using gradflow::test::write_text;
-
-namespace {
-
-// A small XML well-formedness checker: balanced, properly nested tags, quoted attributes,
-// only XML's own entities or numeric references, no stray '<' or '&'. Returns "" when the
-// text is well-formed, else what is wrong and where.
-std::string xml_problem(const std::string& s) {
-  std::vector<std::string> open;
-  std::size_t roots = 0;
-  const auto name_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
-           c == '.';
-  };
-  const auto entity_ok = [&](std::size_t i) {  // s[i] == '&'
-    static const std::regex entity("^&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);");
-    return std::regex_search(s.substr(i, 16), entity);
-  };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    if (s[i] == '&') {
-      if (!entity_ok(i)) return "bad entity at " + std::to_string(i);
-      ++i;
-      continue;
-    }
-    if (s[i] != '<') {
-      ++i;
-      continue;
-    }
-    if (s.compare(i, 4, "<!--") == 0) {
-      const std::size_t end = s.find("-->", i);
-      if (end == std::string::npos) return "unclosed comment";
-      i = end + 3;
-      continue;
-    }
-    if (s.compare(i, 2, "<!") == 0 || s.compare(i, 2, "<?") == 0) {
-      if (!open.empty() || roots) return "declaration inside the document at " + std::to_string(i);
-      i = s.find('>', i);
-      if (i == std::string::npos) return "unclosed declaration";
-      ++i;
-      continue;
-    }
-    const bool closing = s.compare(i, 2, "</") == 0;
-    std::size_t j = i + (closing ? 2 : 1);
-    const std::size_t name_start = j;
-    while (j < s.size() && name_char(s[j])) ++j;
-    const std::string name = s.substr(name_start, j - name_start);
-    if (name.empty()) return "stray '<' at " + std::to_string(i);
-    if (closing) {
-      while (j < s.size() && std::isspace(static_cast<unsigned char>(s[j]))) ++j;
-      if (j >= s.size() || s[j] != '>') return "bad closing tag </" + name;
-      if (open.empty() || open.back() != name)
-        return "</" + name + "> closes <" + (open.empty() ? "nothing" : open.back()) + ">";
-      open.pop_back();
-      i = j + 1;
-      continue;
-    }
-    // Attributes: name="value" or name='value', separated by spaces.
-    for (;;) {
-      const std::size_t before = j;
-      while (j < s.size() && std::isspace(static_cast<unsigned char>(s[j]))) ++j;
-      if (j >= s.size()) return "unclosed tag <" + name;
-      if (s[j] == '>' || s.compare(j, 2, "/>") == 0) break;
-      if (j == before) return "attributes not separated in <" + name;
-      const std::size_t attr_start = j;
-      while (j < s.size() && name_char(s[j])) ++j;
-      if (j == attr_start || j >= s.size() || s[j] != '=') return "bad attribute in <" + name;
-      const char quote = s[++j];
-      if (quote != '"' && quote != '\'') return "unquoted attribute in <" + name;
-      const std::size_t end = s.find(quote, j + 1);
-      if (end == std::string::npos) return "unclosed attribute in <" + name;
-      for (std::size_t k = j + 1; k < end; ++k) {
-        if (s[k] == '<') return "'<' in an attribute of <" + name;
-        if (s[k] == '&' && !entity_ok(k)) return "bad entity in an attribute of <" + name;
-      }
-      j = end + 1;
-    }
-    if (open.empty() && ++roots > 1) return "a second root element <" + name + ">";
-    if (s[j] == '>') {
-      open.push_back(name);
-      i = j + 1;
-    } else {
-      i = j + 2;
-    }
-  }
-  if (!open.empty()) return "unclosed <" + open.back() + ">";
-  return roots == 1 ? "" : "no root element";
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-// The <svg>...</svg> figure whose aria-label is `label` (figures do not nest other figures
-// except the plotting area, whose own </svg> comes first).
-std::string figure(const std::string& page, const std::string& label) {
-  const std::size_t start = page.find("aria-label=\"" + label + "\"");
-  if (start == std::string::npos) return "";
-  const std::size_t inner_end = page.find("</svg>", start);
-  std::size_t end = page.find("</svg>", inner_end + 1);
-  const std::size_t next = page.find("<svg", start + 1);
-  if (next == std::string::npos || next > inner_end) end = inner_end;  // no nested plot area
-  return page.substr(start, end - start);
-}
-
-const char* kRunConfig = R"({
-  "name": "tiny",
-  "seed": 3,
-  "data": {"kind": "gaussian_mixture", "dim": 4, "classes": 3, "train_size": 96, "probe_size": 32},
-  "model": {"depth": 3, "width": 8, "activation": "relu", "init": "he_normal"},
-  "train": {"optimizer": "sgd", "lr": 0.05, "steps": 12, "batch_size": 16},
-  "log": {"every": 4}
-})";
-
-// depth x lr x (activation, init) zipped: 8 runs; the heatmaps put depth on rows, lr on
-// columns and one panel per activation; the gradient plots one line per activation.
-const char* kSweepConfig = R"({
-  "name": "tiny_sweep",
-  "seed": 5,
-  "data": {"kind": "gaussian_mixture", "dim": 4, "classes": 3, "train_size": 96, "probe_size": 32},
-  "model": {"width": 8},
-  "train": {"optimizer": "sgd", "steps": 8, "batch_size": 16},
-  "log": {"every": 4},
-  "sweep": {
-    "model.depth": [2, 3],
-    "train.lr": [0.01, 0.1],
-    "zip": [{"model.activation": ["relu", "tanh"], "model.init": ["he_normal", "xavier_normal"]}]
-  }
-})";
-
-std::string make_results(const TempDir& dir, const char* config, const std::string& name) {
-  write_text(dir.file(name + ".json"), config);
-  const auto r = gradflow_cli("run " + dir.file(name + ".json") + " --out " + dir.file(name) +
-                              " --jobs 2 -q");
-  INFO(r.output);
-  REQUIRE(r.code == 0);
-  return dir.file(name);
-}
-
-}  // namespace
+using namespace gradflow::test;
 
 TEST_CASE("Log axis ticks are whole decades, thinned to nice steps", "[report]") {
   CHECK(svg::log_ticks(-3.2, 1.5) == std::vector<int>{-3, -2, -1, 0, 1});
@@ -231,16 +91,20 @@ TEST_CASE("Report of a single run: well-formed page with every panel", "[report]
   CHECK(page.find("<link") == std::string::npos);
   CHECK(page.find("@media print") != std::string::npos);
   // Norm plots at init and end for both norms, loss, accuracy, three fraction heatmaps.
-  for (const char* label : {"\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer at init (step 0)",
-                            "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer at init (step 0)",
-                            "loss on the probe set", "accuracy on the probe set", "dead units",
-                            "inactive units", "saturated (unit, input) pairs",
-                            "relu: \xCF\x86(x)", "sigmoid: derivative \xCF\x86\xE2\x80\xB2(x)"}) {
+  for (const char* label :
+       {"\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer at init (step 0)",
+        "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer at init (step 0)", "loss on the probe set",
+        "accuracy on the probe set", "dead units", "zero outputs (relu sparsity)",
+        "relu: \xCF\x86(x)", "sigmoid: derivative \xCF\x86\xE2\x80\xB2(x)"}) {
     INFO(label);
     CHECK(!figure(page, label).empty());
   }
   const std::string init = figure(page, "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer at init (step 0)");
   CHECK(count(init, "class=\"line\"") == 1);
+  // relu: inactive would repeat dead, so it is not drawn; "saturated" is called sparsity.
+  CHECK(figure(page, "inactive units").empty());
+  CHECK(figure(page, "saturated (unit, input) pairs").empty());
+  CHECK(page.find("a healthy ReLU net is about half zeros") != std::string::npos);
   // Fraction heatmap: 3 hidden layers x 4 logged steps (0, 4, 8, 12).
   CHECK(count(figure(page, "dead units"), "class=\"cell\"") == 3 * 4);
 }
@@ -382,25 +246,12 @@ TEST_CASE("Report draws the prediction anchored at the output layer, with its ca
 
 namespace {
 
-// A sweep's loaded data with only what the layout reads: swept keys and values per run.
+// A sweep's loaded data with only what the layout reads: swept keys and values per run (and
+// a constant metric, so the default metric is grad_ratio_log10_init).
 ReportData fake_sweep(const std::vector<std::string>& keys,
-                      const std::vector<std::vector<std::string>>& values) {
-  ReportData d;
-  d.name = "fake";
-  d.swept_keys = keys;
-  d.folder.is_sweep = true;
-  d.folder.dir = "fake";
-  d.folder.swept_keys = keys;
-  d.folder.runs.header = {"run_id", "label"};
-  for (const std::string& k : keys) d.folder.runs.header.push_back(k);
-  d.folder.runs.header.push_back("grad_ratio_log10_init");
-  for (std::size_t r = 0; r < values.size(); ++r) {
-    RunData run;
-    run.id = "run" + std::to_string(r);
-    run.swept = values[r];
-    d.runs.push_back(run);
-  }
-  return d;
+                      std::vector<std::vector<std::string>> values) {
+  for (std::vector<std::string>& v : values) v.push_back("0");
+  return fake_runs(keys, {"grad_ratio_log10_init"}, values);
 }
 
 }  // namespace

@@ -76,8 +76,9 @@ struct SummarizeOptions {
 int summarize_command(const SummarizeOptions& options, const Verbosity& verbosity);
 
 struct ReportCommandOptions {
-  std::string dir;
-  std::string out;     // empty: DIR/report.html
+  std::vector<std::string> dirs;  // one folder, or several to overlay
+  std::string out;     // empty: DIR/report.html (./report.html for several folders)
+  std::string svg_dir;  // non-empty: each figure also as DIR/NNN-title.svg
   std::string metric;  // sweep heatmaps: runs.csv column or "verdict"
   std::string rows, cols, panel;  // swept keys; empty: chosen from sweep.json
   std::vector<std::string> runs;  // run ids for the per-run sections

@@ -138,12 +138,21 @@ int main(int argc, char** argv) {
 
   ReportCommandOptions report_options;
   CLI::App* report = app.add_subcommand(
-      "report", "Write one self-contained HTML page (inline SVG) for a run or a sweep folder");
-  report->add_option("dir", report_options.dir, "Results folder (a sweep or a run)")->required();
-  report->add_option("-o,--out", report_options.out, "HTML file (default: DIR/report.html)");
+      "report",
+      "Write one self-contained HTML page (inline SVG) for a run or a sweep folder, or for "
+      "several overlaid (one line per folder)");
+  report->add_option("dir", report_options.dirs, "Results folders (sweeps or runs)")
+      ->required()
+      ->expected(1, -1)
+      ->type_name("DIR");
+  report->add_option("-o,--out", report_options.out,
+                     "HTML file (default: DIR/report.html; ./report.html for several folders)");
+  report->add_option("--svg-dir", report_options.svg_dir,
+                     "Also write each figure as a standalone SVG file into this folder");
   report->add_option("--metric", report_options.metric,
-                     "Sweep heatmaps: runs.csv column or \"verdict\" (default "
-                     "grad_ratio_log10_init)");
+                     "Sweep heatmaps: runs.csv column or \"verdict\" (default: the first of "
+                     "grad_ratio_log10_init, units_died_fraction, grad_ratio_log10_final, ... "
+                     "that varies between runs)");
   report->add_option("--rows", report_options.rows, "Sweep heatmaps: swept key for the rows");
   report->add_option("--cols", report_options.cols, "Sweep heatmaps: swept key for the columns");
   report->add_option("--panel", report_options.panel,
@@ -151,7 +160,8 @@ int main(int argc, char** argv) {
                      "value (default: model.activation when swept)");
   report->add_option("--run", report_options.runs,
                      "Run id for the per-run sections (repeatable; default: the first few)")
-      ->type_name("ID");
+      ->type_name("ID")
+      ->allow_extra_args(false);  // one id per --run: folders may follow it
   report->add_option("--max-runs", report_options.max_runs, "Per-run sections at most")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

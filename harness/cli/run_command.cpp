@@ -6,14 +6,15 @@
 #include <thread>
 
 #include "base/atomic_file.hpp"
-#include "commands.hpp"
-#include "config/config.hpp"
 #include "base/dir_lock.hpp"
 #include "base/errors.hpp"
+#include "commands.hpp"
+#include "config/config.hpp"
+#include "config/sweep.hpp"
 #include "progress.hpp"
 #include "run/run.hpp"
 #include "run/runner.hpp"
-#include "config/sweep.hpp"
+#include "run/sweep_output.hpp"
 #include "tables.hpp"
 
 namespace gradflow::cli {
@@ -79,14 +80,31 @@ int run_many(const SweepPlan& plan, const RunOptions& options, const Verbosity& 
                sweep.jobs, out);
 
   install_interrupt_handlers();
-  SweepEvents events;
-  events.should_stop = [] { return interrupted(); };
-  events.on_run_done = [&](const RunSpec& spec, const RunOutcome& r, std::size_t done,
-                           std::size_t total) {
-    spdlog::info("[{}/{}] {} {}: {}, final loss {}", done, total, spec.id, spec.label,
-                 r.summary.verdicts, short_number(r.summary.final_loss));
-  };
-  const SweepOutcome outcome = run_sweep(plan, out, sweep, events);
+  const std::vector<RunSpec> mine = shard_runs(plan.runs, sweep.shard_index, sweep.shard_count);
+  double mean_steps = 0;
+  std::size_t finished = 0;
+  for (const RunSpec& r : mine) {
+    mean_steps += double(r.config.train.steps) / double(mine.size());
+    finished += !sweep.force && run_finished(run_folder(out, r.id));
+  }
+  SweepOutcome outcome;
+  {  // the live line is cleared before the results are printed
+    SweepProgress progress(mine.size(), finished, mean_steps, !verbosity.quiet);
+    SweepEvents events;
+    events.should_stop = [] { return interrupted(); };
+    events.on_step = [&](const RunSpec& spec, long step, long steps) {
+      progress.step(spec.id, step, steps);
+    };
+    events.on_run_done = [&](const RunSpec& spec, const RunOutcome& r, std::size_t done,
+                             std::size_t total) {
+      progress.print_above([&] {
+        spdlog::info("[{}/{}] {} {}: {}, final loss {}", done, total, spec.id, spec.label,
+                     r.summary.verdicts, short_number(r.summary.final_loss));
+      });
+      progress.run_done(done);
+    };
+    outcome = run_sweep(plan, out, sweep, events);
+  }
 
   for (const RunFailure& f : outcome.failed)
     spdlog::error("run {} ({}) failed: {}", f.id, f.label, f.message);

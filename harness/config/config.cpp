@@ -1,4 +1,4 @@
-// The config schema: every key with its default and constraint (docs/config-keys.md is the
+// The config schema: every key with its default and constraint (docs/config.md is the
 // user-facing copy), the canonical to_json, and --set overrides. The generic JSON walking and
 // message wording live in config_reader.cpp.
 #include "config/config.hpp"

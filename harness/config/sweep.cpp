@@ -1,6 +1,7 @@
-// Sweep expansion; see sweep.hpp for the contract and docs/sweeps.md for the format. Three
-// phases: read the section's shape into axes, count the runs (refusing too many before any
-// work), then build and validate each run, explaining a failure by the sweep entry behind it.
+// Sweep expansion; see sweep.hpp for the contract and docs/sweeps-and-slurm.md for the
+// format. Three phases: read the section's shape into axes, count the runs (refusing too many
+// before any work), then build and validate each run, explaining a failure by the sweep entry
+// behind it.
 #include "config/sweep.hpp"
 
 #include <cstdio>
@@ -147,7 +148,7 @@ Axis read_seeds(const JsonAt& at, std::uint64_t base_seed) {
   return axis;
 }
 
-// Grid keys in the order written, then zip groups, then seeds (see docs/sweeps.md).
+// Grid keys in the order written, then zip groups, then seeds (see docs/sweeps-and-slurm.md).
 std::vector<Axis> read_axes(const JsonAt& sweep, const Json& base_doc, std::uint64_t base_seed) {
   AxisReader keys(base_doc);
   std::vector<Axis> grid, zipped;

@@ -41,6 +41,15 @@ std::string text(double x, double y, const std::string& content, const std::stri
          attrs + ">" + content + "</text>";
 }
 
+// A figure's bold title; one that would not fit is squeezed to the width (textLength), never
+// cut off at the figure's edge.
+std::string title_text(const std::string& title, double width) {
+  std::string attrs = "font-size=\"15\" font-weight=\"bold\"";
+  if (text_width(title, 9.4) > width - 16)
+    attrs += " textLength=\"" + coord(width - 16) + "\" lengthAdjust=\"spacingAndGlyphs\"";
+  return text(8, 18, escape(title), attrs);
+}
+
 struct Range {
   double lo = std::numeric_limits<double>::infinity();
   double hi = -std::numeric_limits<double>::infinity();
@@ -85,16 +94,28 @@ std::string series_markers(const Series& s, const Scale& x, const Scale& y, doub
 }  // namespace
 
 std::string line_plot(const LinePlot& p) {
-  const double left = 72, right = 14, top = p.note.empty() ? 30 : 46, bottom = 48;
+  // Up to two lines of notes under the title: the plot's own, and the zero line's.
+  const bool zero_line = p.y_log && !p.zero_note.empty() &&
+                         std::any_of(p.series.begin(), p.series.end(), [](const Series& s) {
+                           return std::find(s.y.begin(), s.y.end(), 0.0) != s.y.end();
+                         });
+  const int notes = int(!p.note.empty()) + int(zero_line);
+  const double left = 72, right = 14, top = 30 + 16 * notes, bottom = 48;
   const double w = p.width - left - right, h = p.height - top - bottom;
 
   Range xr, yr;
+  bool zeros = false;  // exact zeros to draw on the "0" line of a log axis
   for (const Series& s : p.series)
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (p.y_log && !p.zero_note.empty() && s.y[i] == 0 && std::isfinite(s.x[i]))
+        zeros = true, xr.add(s.x[i]);
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (p.y_log && s.y[i] <= 0)) continue;
       xr.add(s.x[i]);
       yr.add(p.y_log ? std::log10(s.y[i]) : s.y[i]);
     }
+  for (const auto& [gy, label] : p.guides)
+    if (std::isfinite(gy) && (!p.y_log || gy > 0)) yr.add(p.y_log ? std::log10(gy) : gy);
+  if (zeros && yr.empty()) yr = {-1, 0};  // only zeros: one decade above the "0" line
   const bool no_data = xr.empty();
   if (no_data) xr = {0, 1}, yr = {0, 1};
   if (p.x_min) xr.lo = *p.x_min;
@@ -106,14 +127,36 @@ std::string line_plot(const LinePlot& p) {
   std::vector<double> yticks;
   std::vector<std::string> ylabels;
   if (p.y_log) {
-    // Whole decades, at least one: the ticks then always include both ends.
+    // Whole decades, at least one: the ticks then always include both ends. Data within
+    // two decades get ends at 1, 2 or 5 x 10^k instead, so a flat loss is not squeezed into
+    // a sliver of the axis.
+    const double data_lo = yr.lo, data_hi = yr.hi;
     yr.lo = std::floor(yr.lo + 1e-9), yr.hi = std::ceil(yr.hi - 1e-9);
     if (yr.hi <= yr.lo) yr.lo -= 1, yr.hi += 1;
+    const bool few = yr.hi - yr.lo <= 2;
+    if (few && !p.y_min && !p.y_max && data_lo <= data_hi) {
+      for (double m : {5.0, 2.0})
+        if (yr.lo + std::log10(m) <= data_lo + 1e-9) {
+          yr.lo += std::log10(m);
+          break;
+        }
+      for (double m : {0.2, 0.5})
+        if (yr.hi + std::log10(m) >= data_hi - 1e-9) {
+          yr.hi += std::log10(m);
+          break;
+        }
+      if (yr.hi - yr.lo < std::log10(2.0) - 1e-9) yr.hi = yr.lo + std::log10(2.0);
+    }
     for (int e : log_ticks(yr.lo, yr.hi)) yticks.push_back(e), ylabels.push_back(decade_label(e));
-    if (yr.hi - yr.lo <= 2)  // few decades: label 2x and 5x too, so values can be read off
-      for (int e = int(yr.lo); e < int(yr.hi); ++e)
+    if (few)  // few decades: label 2x and 5x too, so values can be read off
+      for (int e = int(std::floor(yr.lo)); e < int(std::ceil(yr.hi)); ++e)
         for (double m : {2.0, 5.0})
-          yticks.push_back(e + std::log10(m)), ylabels.push_back(number(m * std::pow(10.0, e)));
+          if (const double t = e + std::log10(m); t >= yr.lo - 1e-9 && t <= yr.hi + 1e-9)
+            yticks.push_back(t), ylabels.push_back(number(m * std::pow(10.0, e)));
+    if (zeros) {  // one more decade below the data, whose bottom line stands for 0
+      yr.lo -= 1;
+      yticks.push_back(yr.lo), ylabels.push_back("0");
+    }
   } else {
     if (yr.hi == yr.lo) yr.lo -= 0.5, yr.hi += 0.5;
     const std::vector<double> t = linear_ticks(yr.lo, yr.hi);
@@ -127,9 +170,24 @@ std::string line_plot(const LinePlot& p) {
   const Scale y{yr.lo, yr.hi, h, 0, p.y_log};
   const Scale ylin{yr.lo, yr.hi, h, 0, false};  // for tick positions (exponents on log axes)
 
+  // Zeros drawn on the bottom line: the series with 0 replaced by that line's value.
+  std::vector<Series> series = p.series;
+  if (zeros)
+    for (Series& s : series)
+      for (double& v : s.y)
+        if (v == 0) v = std::pow(10.0, yr.lo);
+  std::vector<std::string> note_lines;
+  if (!p.note.empty()) note_lines.push_back(p.note);
+  if (zero_line) note_lines.push_back(p.zero_note);
+
   std::string out = open_svg(p.width, p.height, p.title);
-  out += text(8, 18, escape(p.title), "font-size=\"15\" font-weight=\"bold\"");
-  if (!p.note.empty()) out += text(8, 36, escape(p.note), "font-size=\"12\" fill=\"#333333\"");
+  out += title_text(p.title, p.width);
+  for (std::size_t i = 0; i < note_lines.size(); ++i) {
+    std::string attrs = "font-size=\"12\" fill=\"#333333\"";
+    if (text_width(note_lines[i], 6.4) > p.width - 16)  // squeezed rather than cut off
+      attrs += " textLength=\"" + coord(p.width - 16) + "\" lengthAdjust=\"spacingAndGlyphs\"";
+    out += text(8, 36 + 16 * double(i), escape(note_lines[i]), attrs);
+  }
   out += "<g transform=\"translate(" + coord(left) + "," + coord(top) + ")\" font-size=\"13\">";
   // Bands, grid and ticks.
   for (const Band& b : p.bands) {
@@ -167,10 +225,31 @@ std::string line_plot(const LinePlot& p) {
   // Data, clipped by the nested <svg>.
   out += "<svg x=\"0\" y=\"0\" width=\"" + coord(w) + "\" height=\"" + coord(h) +
          "\" overflow=\"hidden\">";
-  for (const Series& s : p.series) out += series_path(s, x, y);
+  for (const auto& [gy, label] : p.guides) {
+    if (!y.usable(gy)) continue;
+    const double py = y(gy);
+    out += "<line class=\"guide\" x1=\"0\" x2=\"" + coord(w) + "\" y1=\"" + coord(py) + "\" y2=\"" +
+           coord(py) +
+           "\" stroke=\"#555555\" stroke-width=\"1.5\" "
+           "stroke-dasharray=\"3 3\"/>";
+    out += text(4, py - 4, escape(label), "font-size=\"11\" fill=\"#333333\"");
+  }
+  for (const Series& s : series) out += series_path(s, x, y);
+  for (const Mark& m : p.marks) {
+    if (!x.usable(m.x)) continue;
+    const double px = x(m.x);
+    out += "<line class=\"mark\" x1=\"" + coord(px) + "\" x2=\"" + coord(px) + "\" y1=\"0\" y2=\"" +
+           coord(h) + "\" stroke=\"" + line_color(m.style) +
+           "\" stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/>";
+    // Left of the line, or right of it when there is no room on the left.
+    const bool left_room = px > text_width(m.label, 6.2) + 4;
+    out += text(left_room ? px - 3 : px + 3, 12, escape(m.label),
+                std::string(left_room ? "text-anchor=\"end\" " : "") + "font-size=\"11\" fill=\"" +
+                    line_color(m.style) + "\"");
+  }
   out += "</svg>";
   // Markers outside the clip, so points on the frame stay whole.
-  for (const Series& s : p.series) out += series_markers(s, x, y, w, h);
+  for (const Series& s : series) out += series_markers(s, x, y, w, h);
   if (no_data)
     out += text(0.5 * w, 0.5 * h, "no finite values to plot",
                 "text-anchor=\"middle\" fill=\"#555555\"");
@@ -205,6 +284,7 @@ std::string legend(const std::vector<LegendEntry>& entries, int width) {
 }
 
 std::string heatmap_fill(const Heatmap& m, double v) {
+  if (m.log10_values && v == -std::numeric_limits<double>::infinity()) return "#000000";
   if (!std::isfinite(v)) return "#ffffff";
   double t = m.hi > m.lo ? (v - m.lo) / (m.hi - m.lo) : 0.5;
   if (m.reversed) t = 1 - t;
@@ -219,22 +299,25 @@ std::string heatmap(const Heatmap& m) {
   const double top = m.y_label.empty() ? 30 : 50;
   const double cw = m.cell_width, ch = m.cell_height;
   const double gw = cw * double(cols), gh = std::max(ch * double(rows), 1.0);
-  double key_w = 70;  // colour bar with ticks and its label
+  double key_w = 76;  // colour bar with ticks and its label
+  if (m.log10_values) key_w = std::max(key_w, text_width(m.zero_label, 6.6) + 26);
   if (!m.categories.empty()) {
     key_w = 0;
     for (const Category& c : m.categories) key_w = std::max(key_w, text_width(c.label) + 36);
   }
   const double bottom = m.x_label.empty() ? 28 : 48;
-  const double width = std::max({left + gw + 20 + key_w, text_width(m.title, 8.4) + 16,
-                                 text_width(m.y_label, 8.4) + 24});
+  // Bold 15 px DejaVu Sans averages about 9.4 px a character: titles must not be clipped.
+  const double x_label_w = text_width(m.x_label, 8.0);
+  const double width = std::max({left + gw + 20 + key_w, text_width(m.title, 9.4) + 20,
+                                 text_width(m.y_label, 8.4) + 24, left + x_label_w + 8});
   // The colour bar is at least as tall as its rotated label.
   const double key_h = m.categories.empty()
                            ? std::max({gh, 100.0, text_width(m.scale_label, 7.0) + 8})
                            : 22.0 * double(m.categories.size());
-  const double height = top + std::max(gh, key_h) + bottom;
+  const double height = top + std::max(gh, key_h + (m.log10_values ? 26 : 0)) + bottom;
 
   std::string out = open_svg(width, height, m.title);
-  out += text(8, 18, escape(m.title), "font-size=\"15\" font-weight=\"bold\"");
+  out += title_text(m.title, width);
   out += "<g transform=\"translate(" + coord(left) + "," + coord(top) + ")\" font-size=\"13\">";
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
@@ -247,7 +330,7 @@ std::string heatmap(const Heatmap& m) {
       out += "<rect class=\"cell\" x=\"" + coord(cx) + "\" y=\"" + coord(cy) + "\" width=\"" + coord(cw) +
              "\" height=\"" + coord(ch) + "\" fill=\"" + fill + "\"" +
              (cw >= 12 ? " stroke=\"#ffffff\" stroke-width=\"1\"" : "") + "/>";
-      if (!explicit_fill && !std::isfinite(v))  // no value: a struck-through white cell
+      if (!explicit_fill && fill == "#ffffff")  // no value: a struck-through white cell
         out += "<line x1=\"" + coord(cx + 2) + "\" y1=\"" + coord(cy + ch - 2) + "\" x2=\"" +
                coord(cx + cw - 2) + "\" y2=\"" + coord(cy + 2) + "\" stroke=\"#bbbbbb\"/>";
       if (r < m.texts.size() && c < m.texts[r].size() && !m.texts[r][c].empty()) {
@@ -272,7 +355,8 @@ std::string heatmap(const Heatmap& m) {
     out += text(cw * (double(c) + 0.5), gh + 18, escape(shorten(m.x_labels[c], max_chars)),
                 "text-anchor=\"middle\"");
   if (!m.x_label.empty())
-    out += text(0.5 * gw, gh + 40, escape(m.x_label), "text-anchor=\"middle\" font-size=\"14\"");
+    out += text(std::max(0.5 * gw, 0.5 * x_label_w + 8 - left), gh + 40, escape(m.x_label),
+                "text-anchor=\"middle\" font-size=\"14\"");
   // The rows' key goes above the grid, from the left edge: a short grid would clip it rotated.
   if (!m.y_label.empty())
     out += text(8 - left, -8, escape(m.y_label), "font-size=\"14\"");
@@ -295,13 +379,31 @@ std::string heatmap(const Heatmap& m) {
     }
     out += "<rect x=\"" + coord(kx) + "\" width=\"14\" height=\"" + coord(key_h) +
            "\" fill=\"none\" stroke=\"#444444\"/>";
-    const std::vector<double> ticks = linear_ticks(m.lo, m.hi, 4);
-    const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1;
+    // Both ends labelled with their real values, then inner ticks that keep clear of them.
     const Scale s{m.lo, m.hi, key_h, 0, false};
+    const auto end_label = [&](double v) {
+      if (!m.log10_values) return escape(number(v, 3));
+      return v == std::round(v) ? decade_label(int(v)) : escape(number(std::pow(10.0, v), 2));
+    };
+    std::vector<double> ticks;
+    if (m.log10_values)
+      for (int e : log_ticks(m.lo, m.hi, 4)) ticks.push_back(e);
+    else
+      ticks = linear_ticks(m.lo, m.hi, 4);
+    const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1;
+    out += text(kx + 19, 9, end_label(m.hi), "class=\"bar-end\"");
+    out += text(kx + 19, key_h + 4, end_label(m.lo), "class=\"bar-end\"");
     for (double t : ticks)
-      out += text(kx + 19, s(t) + 4.5, escape(tick_label(t, step)));
+      if (std::abs(s(t)) > 20 && std::abs(s(t) - key_h) > 20)
+        out += text(kx + 19, s(t) + 4.5,
+                    m.log10_values ? decade_label(int(t)) : escape(tick_label(t, step)));
+    if (m.log10_values) {
+      out += "<rect x=\"" + coord(kx) + "\" y=\"" + coord(key_h + 12) +
+             "\" width=\"14\" height=\"12\" fill=\"#000000\" stroke=\"#444444\"/>";
+      out += text(kx + 19, key_h + 22, escape(m.zero_label), "font-size=\"11\"");
+    }
     out += text(0, 0, escape(m.scale_label),
-                "transform=\"translate(" + coord(kx + 60) + "," + coord(0.5 * key_h) +
+                "transform=\"translate(" + coord(kx + 64) + "," + coord(0.5 * key_h) +
                     ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\"");
   }
   return out + "</g></svg>";

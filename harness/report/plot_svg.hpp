@@ -24,6 +24,13 @@ struct Band {
   std::string label;
 };
 
+// A vertical mark at x with a label at its top (a diverged run's last step).
+struct Mark {
+  double x = 0;
+  std::string label;
+  std::size_t style = 7;
+};
+
 struct LinePlot {
   std::string title, x_label, y_label;
   bool y_log = false;
@@ -31,7 +38,14 @@ struct LinePlot {
   bool integer_x = false;  // x ticks at integers only (layer index)
   std::vector<Series> series;
   std::vector<Band> bands;
+  std::vector<Mark> marks;
   std::string note;  // one line of small text under the title (e.g. "theory: step 0 only")
+  // Log axes only: when non-empty, values that are exactly 0 are drawn on an extra bottom
+  // line labelled "0" (with their markers) and this text is added to the note, e.g. "0: no
+  // gradient". Without it a zero cannot be drawn on a log axis and its line vanishes.
+  std::string zero_note;
+  // Horizontal dashed guide lines (y value, label), e.g. the 1e-3 update ratio.
+  std::vector<std::pair<double, std::string>> guides;
   int width = 400, height = 280;
 };
 std::string line_plot(const LinePlot& plot);
@@ -61,6 +75,10 @@ struct Heatmap {
   std::vector<Category> categories;  // non-empty: swatches instead of a colour bar
   double lo = 0, hi = 1;   // colour scale range
   bool reversed = false;   // high values dark (fractions: "more dead" is darker)
+  // Values are log10 of the quantity: the colour bar is labelled in decades (10^k), and -inf
+  // cells (the quantity was exactly 0) are drawn black, with a "0" swatch under the bar.
+  bool log10_values = false;
+  std::string zero_label = "0";
   std::string scale_label;
   int cell_width = 60, cell_height = 28;
   int max_x_labels = 12;  // label every k-th column so they do not overlap

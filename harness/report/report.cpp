@@ -8,8 +8,10 @@
 #include <limits>
 #include <set>
 
-#include "report/report_figures.hpp"
 #include "analysis/summarize.hpp"
+#include "base/errors.hpp"
+#include "report/report_figures.hpp"
+#include "report/report_time.hpp"
 #include "report/svg.hpp"
 
 namespace gradflow {
@@ -36,7 +38,7 @@ svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #aaaaaa; padding: 2px 7px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-code { font-size: 14px; }
+code { font-size: 14px; white-space: nowrap; }
 @media print {
   body { font-size: 11pt; max-width: none; margin: 0; }
   nav { display: none; }
@@ -66,7 +68,21 @@ std::vector<std::string> distinct_values(const ReportData& d, std::size_t key) {
 
 std::string header_section(const ReportData& d) {
   std::string out = "<h1>gradflow report: " + escape(d.name) + "</h1>\n";
-  if (d.folder.is_sweep) {
+  if (!d.sources.empty()) {
+    out += p("Overlay of " + std::to_string(d.sources.size()) + " folders (<code>" +
+             escape(d.folder.dir) +
+             "</code>), one line per folder in the gradient-flow plots and "
+             "a column <code>folder</code> in the run table: " +
+             std::to_string(d.runs.size()) + " finished runs.");
+    std::string list = "<ul>\n";
+    for (const std::string& s : d.sources) {
+      std::size_t n = 0;
+      for (const RunData& r : d.runs) n += r.source == s;
+      list += "<li><b>" + escape(s) + "</b>: " + std::to_string(n) + (n == 1 ? " run" : " runs") +
+              "</li>\n";
+    }
+    out += list + "</ul>\n";
+  } else if (d.folder.is_sweep) {
     std::string text = "Sweep folder <code>" + escape(d.folder.dir) + "</code>: " +
                        std::to_string(d.runs.size()) + " of " + std::to_string(d.planned_runs) +
                        " planned runs finished.";
@@ -90,14 +106,15 @@ std::string header_section(const ReportData& d) {
     text += ", verdict <b>" + escape(r.verdict.empty() ? "-" : r.verdict) + "</b>.";
     out += p(text);
   }
-  out += p("How to read it: norms are on a log scale against the layer index (layer 1 takes the "
-           "input, the last is the linear output layer). Solid lines with markers are "
-           "measured; a dashed line in the same colour is the mean-field prediction at init "
-           "(Poole et al. 2016; Schoenholz et al. 2017; He et al. 2015), drawn relative to the "
-           "measured output layer. The prediction holds for wide layers at init; the boxes "
-           "beside each group say where it does not. Verdicts and columns are defined in the "
-           "README.",
-           "note");
+  out +=
+      p("How to read it: norms are on a log scale against the layer index (layer 1 takes the "
+        "input, the last is the linear output layer). Solid lines with markers are "
+        "measured; a dashed line in the same colour is the mean-field prediction at init "
+        "(Poole et al. 2016; Schoenholz et al. 2017; He et al. 2015), drawn relative to the "
+        "measured output layer. The prediction holds for wide layers at init; the boxes "
+        "beside each group say where it does not. Verdicts and columns are defined in "
+        "docs/theory.md and docs/output.md.",
+        "note");
   return out;
 }
 
@@ -118,7 +135,7 @@ std::string metric_meaning(const std::string& metric) {
       {"final_probe_loss", "loss on the held-out probe set at the end"},
       {"final_accuracy", "accuracy on the last training batch"},
       {"final_probe_accuracy", "accuracy on the held-out probe set at the end"},
-      {"verdict", "the run's headline verdict (README, Verdicts)"}};
+      {"verdict", "the run's headline verdict (docs/theory.md, Verdicts)"}};
   for (const auto& [name, meaning] : kMeanings)
     if (metric == name) return meaning;
   return "";
@@ -185,6 +202,8 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
       if (!m.empty())
         for (const std::string& v : l.panel_values) pivot_range(panel_pivot(d, l, v, m), lo, hi);
     if (!(lo <= hi)) lo = 0, hi = 1;
+    // Fractions on their whole range, so the bar reads 0 at one end and 1 at the other.
+    if (l.metric.find("fraction") != std::string::npos && lo >= 0 && hi <= 1) lo = 0, hi = 1;
     if (lo == hi) lo -= 0.5, hi += 0.5;  // one value everywhere: mid colour, readable ticks
   }
   const auto heading = [&](const std::string& metric, const std::string& extra) {
@@ -218,19 +237,37 @@ std::string caveats_box(const ReportData& d, const LineGroup& g) {
   if (!any_theory && !any_caveats_field)
     return out + "This folder has no theory columns (written by an older gradflow), so no "
                  "prediction is drawn. After training it would not apply anyway.</div>\n";
-  out += "At init only (the end-of-training plots have none), for wide layers. Per line, what "
-         "this run does not meet (theory_caveats in summary.json):<ul>\n";
+  out +=
+      "At init only (the end-of-training plots have none), for wide layers. What these "
+      "runs do not meet (theory_caveats in summary.json), each said once with the lines it "
+      "concerns:<ul>\n";
+  // Each distinct caveat once, with its lines: runs of a group often share them all.
+  std::vector<std::pair<std::string, std::vector<std::string>>> caveats;
+  std::vector<std::string> clean, unrecorded;
   for (std::size_t i = 0; i < g.runs.size(); ++i) {
     const RunData& r = d.runs[g.runs[i]];
-    out += "<li><b>" + escape(g.lines[i]) + "</b>: ";
-    if (!r.has_caveats)
-      out += "no caveats recorded";
-    else if (r.caveats.empty())
-      out += "none: the prediction applies";
-    else
-      for (std::size_t c = 0; c < r.caveats.size(); ++c) out += (c ? "; " : "") + escape(r.caveats[c]);
-    out += "</li>\n";
+    if (!r.has_caveats) unrecorded.push_back(g.lines[i]);
+    if (r.has_caveats && r.caveats.empty()) clean.push_back(g.lines[i]);
+    for (const std::string& c : r.caveats) {
+      auto it =
+          std::find_if(caveats.begin(), caveats.end(), [&](const auto& e) { return e.first == c; });
+      if (it == caveats.end()) it = caveats.insert(caveats.end(), {c, {}});
+      it->second.push_back(g.lines[i]);
+    }
   }
+  const auto which = [&](const std::vector<std::string>& lines) {
+    return lines.size() == g.runs.size() && g.runs.size() > 1 ? std::string("all lines")
+                                                              : join_values(lines, 12);
+  };
+  for (const auto& [c, lines] : caveats)
+    out +=
+        "<li>" + escape(c) + " <span class=\"note\">(" + escape(which(lines)) + ")</span></li>\n";
+  if (!clean.empty())
+    out += "<li>none: the prediction applies <span class=\"note\">(" + escape(which(clean)) +
+           ")</span></li>\n";
+  if (!unrecorded.empty())
+    out += "<li>no caveats recorded <span class=\"note\">(" + escape(which(unrecorded)) +
+           ")</span></li>\n";
   return out + "</ul></div>\n";
 }
 
@@ -259,6 +296,15 @@ std::string flow_section(const ReportData& d, const ReportLayout& l) {
       out += p("Only the first " + std::to_string(g.runs.size()) + " lines are drawn (" +
                    std::to_string(g.lines_dropped) + " more values).",
                "note");
+    std::string diverged;
+    for (std::size_t i = 0; i < g.runs.size(); ++i)
+      if (const std::string n = divergence_note(d.runs[g.runs[i]]); !n.empty())
+        diverged += (diverged.empty() ? "" : "; ") + g.lines[i] + ": " + n;
+    if (!diverged.empty())
+      out += p("<b>Diverged:</b> " + escape(diverged) +
+                   ". Curves stop at the last finite "
+                   "step, marked \"diverged\"; end-of-training plots show that step.",
+               "note");
     out += "<div class=\"figs\">\n";
     out += norm_plot(d, g, NormKind::grad_w, false) + "\n";
     out += norm_plot(d, g, NormKind::grad_w, true) + "\n";
@@ -266,19 +312,26 @@ std::string flow_section(const ReportData& d, const ReportLayout& l) {
     out += norm_plot(d, g, NormKind::delta, false) + "\n";
     out += norm_plot(d, g, NormKind::delta, true) + "\n";
     out += accuracy_plot(d, g) + "\n";
+    out += grad_norm_plot(d, g) + "\n";
     out += "</div>\n" + caveats_box(d, g) + "</div>\n";
   }
   return out + "</section>\n";
 }
 
 std::string units_section(const ReportData& d, const ReportLayout& l) {
-  std::string out = "<section id=\"units\">\n<h2>Dead, inactive and saturated units</h2>\n";
-  out += p("Per hidden layer (rows, layer 1 at the bottom) and logged step (columns), on the "
-           "probe set. Dead: &#966;&#8242;(z) = 0 on every probe input (ReLU units that no "
-           "longer learn). Inactive: z &#8804; 0 on every input, for any activation. Saturated: "
-           "share of (unit, input) pairs with |&#966;&#8242;| below 1% of its maximum (sigmoid, "
-           "tanh tails). Darker is more.",
-           "note");
+  std::string out =
+      "<section id=\"units\">\n<h2>Each run over time: gradient norms, "
+      "updates and units</h2>\n";
+  out +=
+      p("Per layer (rows, layer 1 at the bottom) and logged step (columns). The norm maps "
+        "share one log colour scale per map: darker is smaller, black is exactly 0 (no "
+        "gradient). The unit maps are on the probe set, darker is more dead or more "
+        "saturated; each activation shows only the measures that mean something for it. "
+        "Dead: &#966;&#8242;(z) = 0 on every probe input (ReLU units that no longer learn). "
+        "Inactive: z &#8804; 0 on every input (for leaky ReLU, the units that would be dead "
+        "as ReLU). Saturated: share of (unit, input) pairs with |&#966;&#8242;| below 1% of "
+        "its maximum (sigmoid and tanh tails).",
+        "note");
   if (d.folder.is_sweep && d.runs.size() > l.detail_runs.size())
     out += p("Showing " + std::to_string(l.detail_runs.size()) + " of " +
                  std::to_string(d.runs.size()) + " runs; pick others with <code>--run ID</code>.",
@@ -286,11 +339,19 @@ std::string units_section(const ReportData& d, const ReportLayout& l) {
   for (std::size_t r : l.detail_runs) {
     const RunData& run = d.runs[r];
     const std::string name = run.label.empty() ? d.name : run.label;
+    std::string about = d.folder.is_sweep && run.id != name ? run.id + ", " : "";
+    about += "verdict " + (run.verdict.empty() ? std::string("-") : run.verdict);
     out += "<div class=\"group\">\n<h3>" + escape(name) + " <span class=\"note\">(" +
-           escape(run.id) + ", verdict " + escape(run.verdict.empty() ? "-" : run.verdict) +
-           ")</span></h3>\n<div class=\"figs\">\n";
-    for (FractionKind k : {FractionKind::dead, FractionKind::inactive, FractionKind::saturated})
-      out += fraction_heatmap(run, k) + "\n";
+           escape(about) + ")</span></h3>\n";
+    if (const std::string n = divergence_note(run); !n.empty())
+      out += p("<b>Diverged:</b> " + escape(n) + ".", "note");
+    const UnitMeasures measures = unit_measures(run);
+    if (!measures.note.empty()) out += p(escape(measures.note), "note");
+    out += "<div class=\"figs\">\n";
+    out += norm_step_heatmap(run, NormKind::grad_w) + "\n";
+    out += norm_step_heatmap(run, NormKind::delta) + "\n";
+    out += update_ratio_plot(run) + "\n";
+    for (FractionKind k : measures.kinds) out += fraction_heatmap(run, k) + "\n";
     out += "</div>\n</div>\n";
   }
   return out + "</section>\n";
@@ -334,7 +395,20 @@ std::string activations_section(const ReportData& d) {
 }
 
 std::string runs_section(const ReportData& d, const ReportLayout& l) {
-  const RunOverview view = run_overview(d.folder, l.metric);
+  RunOverview view = run_overview(d.folder, l.metric);
+  if (!d.sources.empty()) {  // overlaid folders: which folder each run came from
+    const auto id = std::find(view.columns.begin(), view.columns.end(), "run_id");
+    const std::size_t at =
+        id == view.columns.end() ? 0 : std::size_t(id - view.columns.begin()) + 1;
+    for (std::vector<std::string>& row : view.rows) {
+      const auto run = std::find_if(d.runs.begin(), d.runs.end(), [&](const RunData& r) {
+        return at > 0 && r.id == row[at - 1];
+      });
+      row.insert(row.begin() + long(at), run == d.runs.end() ? "" : run->source);
+    }
+    view.columns.insert(view.columns.begin() + long(at), "folder");
+    view.numeric.insert(view.numeric.begin() + long(at), false);
+  }
   std::string out = "<section id=\"runs\">\n<h2>Runs</h2>\n";
   if (view.rows.size() > kMaxTableRows)
     out += p("The first " + std::to_string(kMaxTableRows) + " of " +
@@ -347,6 +421,8 @@ std::string runs_section(const ReportData& d, const ReportLayout& l) {
     out += "<tr>";
     for (std::size_t c = 0; c < view.columns.size(); ++c) {
       std::string cell = view.rows[r][c];
+      // A single run's id is "run" in its own table; its name says more.
+      if (!d.folder.is_sweep && view.columns[c] == "run_id") cell = d.name;
       if (view.numeric[c])
         if (const auto v = parse_number(cell); v && !cell.empty()) cell = svg::number(*v, 4);
       out += std::string(view.numeric[c] ? "<td class=\"num\">" : "<td>") +
@@ -382,8 +458,15 @@ std::string render_report(const ReportData& d, const ReportLayout& l) {
   return out + "</body>\n</html>\n";
 }
 
-std::string build_report(const std::string& dir, const ReportOptions& options) {
-  const ReportData data = load_report_data(dir);
+std::string build_report(const std::vector<std::string>& dirs, const ReportOptions& options) {
+  GF_ASSERT(!dirs.empty());
+  if (dirs.size() == 1) {
+    const ReportData data = load_report_data(dirs.front());
+    return render_report(data, plan_report(data, options));
+  }
+  std::vector<ReportData> folders;
+  for (const std::string& dir : dirs) folders.push_back(load_report_data(dir));
+  const ReportData data = merge_report_data(dirs, std::move(folders));
   return render_report(data, plan_report(data, options));
 }
 

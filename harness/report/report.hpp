@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "report/report_data.hpp"
 #include "report/report_layout.hpp"
@@ -13,7 +14,8 @@ namespace gradflow {
 // The page for `data` laid out by `layout` (plan_report).
 std::string render_report(const ReportData& data, const ReportLayout& layout);
 
-// load_report_data + plan_report + render_report. Throws InputError for a bad folder or option.
-std::string build_report(const std::string& dir, const ReportOptions& options);
+// load_report_data (and merge_report_data for several folders) + plan_report +
+// render_report. Throws InputError for a bad folder or option.
+std::string build_report(const std::vector<std::string>& dirs, const ReportOptions& options);
 
 }  // namespace gradflow

@@ -35,34 +35,53 @@ double cell(const CsvTable& t, std::size_t row, std::optional<std::size_t> colum
   return column ? number_at(t, row, *column) : kNaN;
 }
 
+// Rows of kind hidden or output are the weight layers the report draws; a `kind` column
+// may also hold other layer kinds (norm, residual), whose rows are skipped here. Without the
+// column (older folders) every row is a weight layer.
+bool weight_layer_row(const CsvTable& t, std::size_t row, std::optional<std::size_t> kind) {
+  if (!kind) return true;
+  const std::string& k = t.rows[row][*kind];
+  return k == "hidden" || k == "output" || k.empty();
+}
+
 void read_layers(const CsvTable& t, const std::vector<std::size_t>& rows, RunData& run) {
   const std::size_t step = require_column(t, "step"), layer = require_column(t, "layer");
   const std::size_t grad_w = require_column(t, "grad_w_norm");
   const std::size_t delta = require_column(t, "delta_norm");
+  const auto kind = find_column(t, "kind");
   const auto dead = find_column(t, "dead_fraction");
   const auto inactive = find_column(t, "inactive_fraction");
   const auto saturated = find_column(t, "saturated_fraction");
+  const auto update = find_column(t, "update_ratio");
   const auto theory_w = find_column(t, "theory_grad_w_log10");
   const auto theory_d = find_column(t, "theory_delta_log10");
   std::vector<double> tw, td;
+  double last_layer = 0;
   for (std::size_t r : rows) {
+    if (!weight_layer_row(t, r, kind)) continue;
     const long s = static_cast<long>(number_at(t, r, step));
     const double l = number_at(t, r, layer);
     if (!(l >= 1 && l == std::floor(l)))
       throw InputError(t.source, "", "line " + std::to_string(t.lines[r]) +
                                          ": layer must be an integer >= 1, got " + t.rows[r][layer]);
-    if (run.layers.empty() || run.layers.back().step != s) run.layers.push_back({s, {}, {}, {}, {}, {}});
+    if (run.layers.empty() || run.layers.back().step != s) {
+      run.layers.push_back({s, {}, {}, {}, {}, {}, {}});
+      last_layer = 0;
+    }
     LayerStep& ls = run.layers.back();
-    const std::size_t i = static_cast<std::size_t>(l) - 1;
-    if (i != ls.grad_w.size())
-      throw InputError(t.source, "", "line " + std::to_string(t.lines[r]) + ": layer " +
-                                         t.rows[r][layer] + " out of order (expected " +
-                                         std::to_string(ls.grad_w.size() + 1) + ")");
+    if (l == last_layer) continue;  // a second row of the same layer: the first is drawn
+    if (l < last_layer)
+      throw InputError(t.source, "",
+                       "line " + std::to_string(t.lines[r]) + ": layer " + t.rows[r][layer] +
+                           " out of order (after layer " +
+                           std::to_string(static_cast<long>(last_layer)) + ")");
+    last_layer = l;
     ls.grad_w.push_back(number_at(t, r, grad_w));
     ls.delta.push_back(number_at(t, r, delta));
     ls.dead.push_back(cell(t, r, dead));
     ls.inactive.push_back(cell(t, r, inactive));
     ls.saturated.push_back(cell(t, r, saturated));
+    ls.update_ratio.push_back(cell(t, r, update));
     if (s == 0) tw.push_back(cell(t, r, theory_w)), td.push_back(cell(t, r, theory_d));
   }
   const auto any_finite = [](const std::vector<double>& v) {
@@ -77,12 +96,14 @@ void read_steps(const CsvTable& t, const std::vector<std::size_t>& rows, RunData
   const auto loss = find_column(t, "loss"), accuracy = find_column(t, "accuracy");
   const auto probe_loss = find_column(t, "probe_loss");
   const auto probe_accuracy = find_column(t, "probe_accuracy");
+  const auto grad_norm = find_column(t, "grad_norm");
   for (std::size_t r : rows) {
     run.step.push_back(number_at(t, r, step));
     run.loss.push_back(cell(t, r, loss));
     run.accuracy.push_back(cell(t, r, accuracy));
     run.probe_loss.push_back(cell(t, r, probe_loss));
     run.probe_accuracy.push_back(cell(t, r, probe_accuracy));
+    run.grad_norm.push_back(cell(t, r, grad_norm));
   }
 }
 
@@ -169,6 +190,8 @@ ReportData load_report_data(const std::string& dir) {
   const CsvTable& runs = f.runs;
   const std::size_t id_col = require_column(runs, "run_id");
   const auto label_col = find_column(runs, "label"), verdict_col = find_column(runs, "verdict");
+  const auto status_col = find_column(runs, "status");
+  const auto diverged_col = find_column(runs, "diverged_step");
   std::vector<std::size_t> swept_cols;
   for (const std::string& k : data.swept_keys) swept_cols.push_back(require_column(runs, k));
   const auto activation_col = find_column(runs, "model.activation");
@@ -188,6 +211,10 @@ ReportData load_report_data(const std::string& dir) {
     run.id = runs.rows[r][id_col];
     if (label_col) run.label = runs.rows[r][*label_col];
     if (verdict_col) run.verdict = runs.rows[r][*verdict_col];
+    if (status_col) run.status = runs.rows[r][*status_col];
+    if (diverged_col)
+      if (const auto v = parse_number(runs.rows[r][*diverged_col]); v && *v >= 0)
+        run.diverged_step = static_cast<long>(*v);
     for (std::size_t c : swept_cols) run.swept.push_back(runs.rows[r][c]);
     const std::string run_dir = sweep ? run_folder(dir, run.id) : dir;
     read_config(run_dir, activation_col && sweep ? runs.rows[r][*activation_col] : "", run);
@@ -202,6 +229,95 @@ ReportData load_report_data(const std::string& dir) {
     data.runs.push_back(std::move(run));
   }
   return data;
+}
+
+std::vector<std::string> folder_labels(const std::vector<std::string>& dirs) {
+  // The last component, then the last two, ... until every label is distinct.
+  std::vector<std::vector<std::string>> parts;
+  for (const std::string& d : dirs) {
+    std::vector<std::string> p;
+    for (const auto& c : fs::path(d).lexically_normal())
+      if (!c.empty() && c != "." && c != "/") p.push_back(c.string());
+    if (p.empty()) p.push_back(d);
+    parts.push_back(std::move(p));
+  }
+  std::vector<std::string> labels(dirs.size());
+  for (std::size_t depth = 1;; ++depth) {
+    bool longer = false;
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+      const std::vector<std::string>& p = parts[i];
+      std::string l;
+      for (std::size_t k = p.size() > depth ? p.size() - depth : 0; k < p.size(); ++k)
+        l += (l.empty() ? "" : "/") + p[k];
+      labels[i] = l;
+      longer = longer || p.size() > depth;
+    }
+    std::vector<std::string> sorted = labels;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end() || !longer) break;
+  }
+  for (std::size_t i = 0; i < labels.size(); ++i)  // the same folder twice: number them
+    for (std::size_t j = 0; j < i; ++j)
+      if (labels[j] == labels[i]) labels[i] += " (" + std::to_string(i + 1) + ")";
+  return labels;
+}
+
+ReportData merge_report_data(const std::vector<std::string>& dirs,
+                             std::vector<ReportData> folders) {
+  GF_ASSERT(dirs.size() == folders.size() && !folders.empty());
+  const std::vector<std::string> labels = folder_labels(dirs);
+  ReportData out;
+  out.sources = labels;
+  out.swept_keys = {"folder"};
+  for (const ReportData& f : folders)
+    for (const std::string& k : f.swept_keys)
+      if (std::find(out.swept_keys.begin(), out.swept_keys.end(), k) == out.swept_keys.end())
+        out.swept_keys.push_back(k);
+  // runs.csv joined: run_id, label, the swept keys, then every other column in first-seen order.
+  CsvTable& t = out.folder.runs;
+  t.header = {"run_id", "label"};
+  t.header.insert(t.header.end(), out.swept_keys.begin(), out.swept_keys.end());
+  for (const ReportData& f : folders)
+    for (const std::string& c : f.folder.runs.header)
+      if (std::find(t.header.begin(), t.header.end(), c) == t.header.end()) t.header.push_back(c);
+  out.planned_runs = 0;
+  for (std::size_t i = 0; i < folders.size(); ++i) {
+    ReportData& f = folders[i];
+    out.name += (i ? " + " : "") + labels[i];
+    out.folder.dir += (i ? ", " : "") + f.folder.dir;
+    t.source += (i ? ", " : "") + f.folder.runs.source;
+    out.planned_runs += f.planned_runs;
+    const CsvTable& ft = f.folder.runs;
+    const std::size_t fid = require_column(ft, "run_id");
+    std::unordered_map<std::string, std::size_t> row_of;
+    for (std::size_t r = 0; r < ft.rows.size(); ++r) row_of[ft.rows[r][fid]] = r;
+    for (RunData& run : f.runs) {
+      const std::size_t fr = row_of.at(run.id);
+      std::vector<std::string> row;
+      for (const std::string& c : t.header) {
+        const auto fc = find_column(ft, c);
+        const bool swept =
+            std::find(out.swept_keys.begin(), out.swept_keys.end(), c) != out.swept_keys.end();
+        row.push_back(c == "folder" ? labels[i] : fc ? ft.rows[fr][*fc] : swept ? "-" : "");
+      }
+      run.id = f.folder.is_sweep ? labels[i] + "/" + run.id : labels[i];  // a run's id is "run"
+      row[0] = run.id;
+      // A single-run folder's run is known by its folder (several may share a config name).
+      if (!f.folder.is_sweep) run.label = labels[i];
+      if (run.label.empty()) run.label = f.name;
+      row[1] = run.label;
+      run.source = labels[i];
+      run.swept.clear();
+      for (std::size_t k = 0; k < out.swept_keys.size(); ++k) run.swept.push_back(row[2 + k]);
+      out.folder.run_order[run.id] = out.runs.size();
+      t.rows.push_back(std::move(row));
+      t.lines.push_back(ft.lines.empty() ? 0 : ft.lines[fr]);
+      out.runs.push_back(std::move(run));
+    }
+  }
+  out.folder.is_sweep = true;
+  out.folder.swept_keys = out.swept_keys;
+  return out;
 }
 
 }  // namespace gradflow

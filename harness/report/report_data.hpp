@@ -13,15 +13,20 @@
 
 namespace gradflow {
 
-// One logged step of one run; vectors are per layer, index 0 = layer 1, last = output layer.
+// One logged step of one run; vectors are per weight layer (rows of kind hidden or output;
+// rows of other kinds, such as norm or residual layers, are not drawn), index 0 = layer 1,
+// last = output layer.
 struct LayerStep {
   long step = 0;
-  std::vector<double> grad_w, delta, dead, inactive, saturated;
+  std::vector<double> grad_w, delta, dead, inactive, saturated, update_ratio;
 };
 
 struct RunData {
   std::string id;  // "run" for a single-run folder
   std::string label;
+  std::string source;              // the folder label when several folders are overlaid; else empty
+  std::string status;              // runs.csv / summary.json: completed or diverged
+  long diverged_step = -1;         // the step that diverged; -1 when none
   std::vector<std::string> swept;  // runs.csv cells, one per ReportData::swept_keys
   std::string verdict;
   std::string activation;  // config.json model.activation; empty when unknown
@@ -35,7 +40,8 @@ struct RunData {
   bool has_caveats = false;           // summary.json has theory_caveats
   std::vector<std::string> caveats;   // why the prediction may not hold; empty: it applies
   // steps.csv
-  std::vector<double> step, loss, accuracy, probe_loss, probe_accuracy;
+  std::vector<double> step, loss, accuracy, probe_loss, probe_accuracy, grad_norm;
+  bool diverged() const { return diverged_step >= 0 || status == "diverged"; }
 };
 
 struct ReportData {
@@ -44,10 +50,20 @@ struct ReportData {
   std::size_t planned_runs = 1;         // sweep.json's runs; 1 for a single run
   std::vector<std::string> swept_keys;  // sweep.json order
   std::vector<RunData> runs;            // finished runs, sweep order
+  std::vector<std::string> sources;     // folder labels when several are overlaid (key "folder")
 };
 
 // Throws InputError naming the file: no such folder, not a results folder, a malformed or
 // ragged table, a non-numeric cell, a run in runs.csv without rows in layers.csv.
 ReportData load_report_data(const std::string& dir);
+
+// Several folders as one sweep with a first swept key "folder" (each folder's label: its
+// last path component, with more of the path when two would read the same). The run tables
+// are joined (union of columns, "-" where a folder lacks a swept key, empty cells for
+// missing metrics); run ids become "<label>/<id>" so they stay unique.
+ReportData merge_report_data(const std::vector<std::string>& dirs, std::vector<ReportData> folders);
+
+// The label of each folder as merge_report_data uses it.
+std::vector<std::string> folder_labels(const std::vector<std::string>& dirs);
 
 }  // namespace gradflow

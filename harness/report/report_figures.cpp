@@ -23,6 +23,11 @@ std::string norm_symbol(NormKind kind) {
                                   : "\xE2\x80\x96\xCE\xB4\xE2\x80\x96";
 }
 
+// A line's style: fixed per activation when the group says so (plan_report), else its index.
+std::size_t style_of(const LineGroup& g, std::size_t i) {
+  return i < g.styles.size() ? g.styles[i] : i;
+}
+
 std::vector<double> layer_axis(std::size_t n) {
   std::vector<double> x(n);
   for (std::size_t i = 0; i < n; ++i) x[i] = double(i + 1);
@@ -74,15 +79,25 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
   p.integer_x = true;
   p.x_label = "layer (1 = first hidden, last = output)";
   p.y_label = norm_symbol(kind) + (kind == NormKind::grad_w ? " (Frobenius)" : " (RMS over examples)");
+  p.zero_note = "0: no gradient";
   long last_step = -1;
-  bool same_end = true, theory = false;
+  bool same_end = true, theory = false, before_divergence = false;
   for (std::size_t i = 0; i < group.runs.size(); ++i) {
     const RunData& run = data.runs[group.runs[i]];
     if (run.layers.empty()) continue;
-    const LayerStep& s = at_end ? run.layers.back() : run.layers.front();
+    // At the end: the last logged step with a finite norm, which for a diverged run is the
+    // last one before it diverged.
+    std::size_t last = run.layers.size() - 1;
+    const auto finite = [&](const LayerStep& st) {
+      const std::vector<double>& v = norms(st, kind);
+      return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+    };
+    while (at_end && last > 0 && !finite(run.layers[last])) --last;
+    const LayerStep& s = at_end ? run.layers[last] : run.layers.front();
     if (at_end) same_end = same_end && (last_step < 0 || last_step == s.step), last_step = s.step;
+    before_divergence = before_divergence || (at_end && last + 1 < run.layers.size());
     const std::vector<double>& y = norms(s, kind);
-    p.series.push_back({group.lines[i], layer_axis(y.size()), y, i, false, true});
+    p.series.push_back({group.lines[i], layer_axis(y.size()), y, style_of(group, i), false, true});
     const std::vector<double>& t =
         kind == NormKind::grad_w ? run.theory_grad_w_log10 : run.theory_delta_log10;
     if (at_end || t.size() != y.size() || y.empty() || !(y.back() > 0) || !std::isfinite(y.back()))
@@ -90,7 +105,8 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
     // The prediction is relative to the output layer: anchor it at the measured output norm.
     std::vector<double> ty(t.size());
     for (std::size_t l = 0; l < t.size(); ++l) ty[l] = std::pow(10.0, std::log10(y.back()) + t[l]);
-    p.series.push_back({group.lines[i] + " (theory)", layer_axis(t.size()), ty, i, true, false});
+    p.series.push_back(
+        {group.lines[i] + " (theory)", layer_axis(t.size()), ty, style_of(group, i), true, false});
     theory = true;
   }
   std::size_t layers = 1;
@@ -99,7 +115,9 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
   if (at_end) {
     p.title = norm_symbol(kind) + " per layer at the end" +
               (same_end && last_step >= 0 ? " (step " + std::to_string(last_step) + ")" : "");
-    p.note = "no prediction: the theory describes the network at init only";
+    p.note = before_divergence
+                 ? "diverged runs: their last step with finite norms; no prediction after init"
+                 : "no prediction: the theory describes the network at init only";
   } else {
     p.title = norm_symbol(kind) + " per layer at init (step 0)";
     p.note = theory ? "dashed: mean-field prediction, anchored at the output layer"
@@ -121,7 +139,10 @@ svg::LinePlot probe_curves(const ReportData& data, const LineGroup& group, const
   for (std::size_t i = 0; i < group.runs.size(); ++i) {
     const RunData& run = data.runs[group.runs[i]];
     const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
-    p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.*column, at), i, false, true});
+    p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.*column, at),
+                        style_of(group, i), false, true});
+    if (run.diverged() && !run.step.empty())
+      p.marks.push_back({run.step.back(), "diverged", style_of(group, i)});
   }
   return p;
 }
@@ -143,8 +164,8 @@ std::string loss_plot(const ReportData& data, const LineGroup& group) {
   for (const svg::Series& s : p.series)
     for (double v : s.y)
       if (std::isfinite(v)) positive = positive && v > 0, lo = std::min(lo, v), hi = std::max(hi, v);
-  // A loss falling over decades reads better on a log axis; a flat one on a linear axis.
-  p.y_log = positive && hi > 20 * lo;
+  // On a log axis, like the gradient norms, so a loss falling by decades reads as a slope.
+  p.y_log = positive && hi > lo;
   if (p.y_log) p.y_label += " (log scale)";
   if (single) p.note = "dashed: loss on the training batch of each step";
   return svg::line_plot(p);
@@ -162,14 +183,42 @@ std::string accuracy_plot(const ReportData& data, const LineGroup& group) {
 std::string group_legend(const LineGroup& group, bool theory, int width) {
   std::vector<svg::LegendEntry> entries;
   for (std::size_t i = 0; i < group.lines.size(); ++i)
-    entries.push_back({group.lines[i], i, false, true});
+    entries.push_back({group.lines[i], style_of(group, i), false, true});
   if (theory) entries.push_back({"mean-field prediction (same colour)", 7, true, false});
   return svg::legend(entries, width);
 }
 
+UnitMeasures unit_measures(const RunData& run) {
+  using F = FractionKind;
+  if (!run.activation_known) return {{F::dead, F::inactive, F::saturated}, ""};
+  switch (run.activation_spec.kind) {
+    case Activation::relu:
+      return {{F::dead, F::saturated},
+              "relu: dead and inactive are the same units, so only dead is drawn. "
+              "\"Saturated\" for relu means z < 0, a zero output: that is sparsity, not a "
+              "fault; a healthy ReLU net is about half zeros."};
+    case Activation::leaky_relu:
+      return {{F::inactive},
+              "leaky_relu: no unit is ever dead or saturated (its slope never reaches 0); "
+              "inactive shows the units that would be dead as ReLU."};
+    case Activation::sigmoid:
+    case Activation::tanh:
+    case Activation::softplus:
+      return {{F::saturated},
+              std::string(activation_name(run.activation_spec.kind)) +
+                  ": \xCF\x86\xE2\x80\xB2 > 0 everywhere, so no unit is dead and z \xE2\x89\xA4 0 "
+                  "is not special; saturation is what stops the gradient."};
+    case Activation::identity:
+      return {{}, "identity: no unit can be dead, inactive or saturated."};
+    default:
+      return {{F::inactive, F::saturated}, ""};
+  }
+}
+
 std::string fraction_heatmap(const RunData& run, FractionKind kind, std::size_t max_columns) {
-  static constexpr const char* kTitles[] = {"dead units", "inactive units",
-                                            "saturated (unit, input) pairs"};
+  const bool relu = run.activation_known && run.activation_spec.kind == Activation::relu;
+  const char* kTitles[] = {"dead units", "inactive units",
+                           relu ? "zero outputs (relu sparsity)" : "saturated (unit, input) pairs"};
   static constexpr const char* kScales[] = {"fraction of units", "fraction of units",
                                             "fraction of pairs"};
   const std::size_t k = static_cast<std::size_t>(kind);
@@ -208,8 +257,15 @@ void pivot_range(const Pivot& p, double& lo, double& hi) {
       if (std::isfinite(c.mean)) lo = std::min(lo, c.mean), hi = std::max(hi, c.mean);
 }
 
+bool more_is_worse(const std::string& metric) {
+  for (const char* word : {"dead", "died", "saturated", "loss"})
+    if (metric.find(word) != std::string::npos) return true;
+  return false;
+}
+
 std::string pivot_heatmap(const Pivot& p, const std::string& title, double lo, double hi) {
   svg::Heatmap m;
+  m.reversed = more_is_worse(p.metric);
   m.title = title;
   m.x_label = p.col_key;
   m.y_label = p.row_key;
@@ -217,7 +273,9 @@ std::string pivot_heatmap(const Pivot& p, const std::string& title, double lo, d
   m.y_labels = p.row_values;
   m.lo = lo, m.hi = hi;
   m.scale_label = p.metric;
-  std::size_t widest = 4;
+  std::size_t widest = 4;  // characters of the widest cell text or column label
+  for (const std::string& v : p.col_values)
+    widest = std::max(widest, std::min<std::size_t>(v.size(), 16));
   for (const auto& row : p.cells) {
     std::vector<double> values;
     std::vector<std::string> texts, fills;
@@ -270,7 +328,7 @@ std::string activation_plot(const ActivationSpec& a, bool derivative) {
   const std::string name(activation_name(a.kind));
   p.title = name + (derivative ? ": derivative \xCF\x86\xE2\x80\xB2(x)" : ": \xCF\x86(x)");
   p.y_label = derivative ? "\xCF\x86\xE2\x80\xB2(x)" : "\xCF\x86(x)";
-  p.series.push_back({name, x, y, derivative ? 4u : 2u, false, false});
+  p.series.push_back({name, x, y, activation_style(name), false, false});
   if (derivative) {
     // The probes' "saturated" test: |phi'| below 1% of its largest value.
     p.y_min = std::min(0.0, *std::min_element(y.begin(), y.end()));

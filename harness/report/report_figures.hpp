@@ -26,13 +26,29 @@ std::string accuracy_plot(const ReportData& data, const LineGroup& group);
 // The lines' legend; `theory` adds the "dashed: prediction" entry.
 std::string group_legend(const LineGroup& group, bool theory, int width);
 
+// The unit measures worth drawing for a run's activation, and what to say about them:
+// relu: dead and saturated, which for relu is the z < 0 side, i.e. sparsity (a healthy ReLU
+// net is about half zeros; Glorot, Bordes & Bengio 2011); inactive would repeat dead.
+// leaky_relu: inactive only (phi' is never 0 nor below 1% of its max). sigmoid, tanh,
+// softplus: saturated only (phi' > 0 everywhere, and z <= 0 is not special). identity:
+// none. Others (elu, selu, gelu, silu, unknown): inactive and saturated, plus dead for unknown.
+struct UnitMeasures {
+  std::vector<FractionKind> kinds;
+  std::string note;
+};
+UnitMeasures unit_measures(const RunData& run);
+
 // A run's fraction per hidden layer (rows, last layer on top) and logged step (columns, at
 // most `max_columns`, evenly picked with the first and last step kept).
 std::string fraction_heatmap(const RunData& run, FractionKind kind, std::size_t max_columns = 60);
 
 // A sweep pivot as a heatmap: colour by the cell mean on [lo, hi] (numbers), or by verdict
-// (text metrics, cells labelled so it reads in grey too).
+// (text metrics, cells labelled so it reads in grey too). Metrics where more is worse (dead,
+// died, saturated fractions, losses) are drawn reversed, so darker means worse on the whole
+// page, as for the verdicts and the unit maps.
 std::string pivot_heatmap(const Pivot& pivot, const std::string& title, double lo, double hi);
+// Whether `metric` is drawn darker for larger values.
+bool more_is_worse(const std::string& metric);
 // The finite range of a pivot's cell means.
 void pivot_range(const Pivot& pivot, double& lo, double& hi);
 

@@ -2,11 +2,14 @@
 #include "report/report_layout.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
-#include "base/errors.hpp"
 #include "analysis/summarize.hpp"
+#include "base/csv_table.hpp"
+#include "base/errors.hpp"
 
 namespace gradflow {
 namespace {
@@ -46,6 +49,38 @@ struct KeyValues {
   }
 };
 
+// A line's label part for one key: a word stands for itself ("relu"), a bare number needs
+// its key beside it ("clip_norm=0"), or the legend reads "0" and "1".
+std::string line_value(const std::string& key, const std::string& value) {
+  const bool bare =
+      value.empty() || parse_number(value) || value == "true" || value == "false" || value == "-";
+  return bare ? short_key(key) + "=" + value : value;
+}
+
+// The first of the usual metrics that differs between runs: when only lr or clipping is
+// swept, the gradient ratio at init is the same in every cell and the heatmap says nothing.
+std::string default_metric(const ReportData& data) {
+  static const char* kCandidates[] = {"grad_ratio_log10_init", "units_died_fraction",
+                                      "grad_ratio_log10_final", "max_dead_fraction_final",
+                                      "final_probe_loss",      "final_loss"};
+  const CsvTable& t = data.folder.runs;
+  const std::vector<std::string> valid = metric_names(data.folder);
+  for (const char* m : kCandidates) {
+    const auto c = find_column(t, m);
+    if (!c || !contains(valid, m)) continue;
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const auto& row : t.rows)
+      if (const auto v = parse_number(row[*c]); v && std::isfinite(*v))
+        lo = std::min(lo, *v), hi = std::max(hi, *v);
+    if (lo < hi && hi - lo > 1e-9 * std::max(std::abs(lo), std::abs(hi))) return m;
+  }
+  // Nothing varies: the first candidate the table has (an older or foreign runs.csv may lack
+  // the gradient ratio), else its first metric.
+  for (const char* m : kCandidates)
+    if (contains(valid, m)) return m;
+  return valid.empty() ? "grad_ratio_log10_init" : valid.front();
+}
+
 void check_swept(const ReportData& data, const std::string& key, const char* option) {
   if (!key.empty() && !contains(data.swept_keys, key))
     throw InputError(option, "",
@@ -55,6 +90,17 @@ void check_swept(const ReportData& data, const std::string& key, const char* opt
 
 }  // namespace
 
+std::size_t activation_style(const std::string& name) {
+  // Okabe & Ito styles (svg.hpp): 0 black, 1 orange, 2 blue, 3 green, 4 vermillion, 5 sky
+  // blue, 6 purple, 7 grey.
+  static const std::pair<const char*, std::size_t> kStyles[] = {
+      {"relu", 2}, {"leaky_relu", 4}, {"sigmoid", 1}, {"tanh", 3},     {"elu", 6},
+      {"selu", 5}, {"gelu", 0},       {"silu", 7},    {"softplus", 5}, {"identity", 0}};
+  for (const auto& [n, style] : kStyles)
+    if (name == n) return style;
+  return 7;
+}
+
 std::string short_key(const std::string& key) {
   const std::size_t dot = key.rfind('.');
   return dot == std::string::npos ? key : key.substr(dot + 1);
@@ -62,7 +108,7 @@ std::string short_key(const std::string& key) {
 
 ReportLayout plan_report(const ReportData& data, const ReportOptions& options) {
   ReportLayout layout;
-  layout.metric = options.metric.empty() ? "grad_ratio_log10_init" : options.metric;
+  layout.metric = options.metric.empty() ? default_metric(data) : options.metric;
   if (!contains(metric_names(data.folder), layout.metric))
     throw InputError("--metric", "",
                      "unknown metric \"" + layout.metric + "\"; " + data.folder.runs.source +
@@ -131,7 +177,9 @@ ReportLayout plan_report(const ReportData& data, const ReportOptions& options) {
 
   // Lines: one per value of the panel key, else of model.activation, else of the last axis;
   // the other axes group runs into plots; further seeds are left out.
-  if (!layout.panel.empty())
+  if (!data.sources.empty() && contains(axes, "folder"))
+    layout.line_key = "folder";  // several folders overlaid: one line per folder
+  else if (!layout.panel.empty())
     layout.line_key = layout.panel;
   else if (contains(axes, "model.activation"))
     layout.line_key = "model.activation";
@@ -159,7 +207,7 @@ ReportLayout plan_report(const ReportData& data, const ReportOptions& options) {
     if (!layout.line_key.empty()) {
       line.clear();
       for (const std::string& k : layout.line_keys)
-        line += (line.empty() ? "" : " / ") + values.of(r, k);
+        line += (line.empty() ? "" : " / ") + line_value(k, values.of(r, k));
     }
     if (dropped.count(signature)) continue;
     if (!group_of.count(signature) && layout.groups.size() >= options.max_groups) {
@@ -168,7 +216,7 @@ ReportLayout plan_report(const ReportData& data, const ReportOptions& options) {
       continue;
     }
     const auto [it, fresh] = group_of.emplace(signature, layout.groups.size());
-    if (fresh) layout.groups.push_back({title, {}, {}, 0});
+    if (fresh) layout.groups.push_back({title, {}, {}, {}, 0});
     if (!drawn.insert({it->second, line}).second) {
       ++layout.runs_not_drawn;
       continue;
@@ -180,6 +228,9 @@ ReportLayout plan_report(const ReportData& data, const ReportOptions& options) {
     }
     group.runs.push_back(r);
     group.lines.push_back(line);
+    group.styles.push_back(layout.line_key == "model.activation"
+                               ? activation_style(values.of(r, layout.line_key))
+                               : group.styles.size());
   }
 
   // Per-run sections: the runs asked for, else the drawn lines in order.

@@ -13,7 +13,7 @@
 namespace gradflow {
 
 struct ReportOptions {
-  std::string metric;  // runs.csv column or "verdict"; empty: grad_ratio_log10_init
+  std::string metric;  // runs.csv column or "verdict"; empty: the first usual one that varies
   std::string rows, cols, panel;  // swept keys; empty: chosen from sweep.json's keys
   std::vector<std::string> runs;  // run ids for the per-run sections; empty: the first few
   std::size_t max_groups = 12;    // gradient / loss plot groups
@@ -26,6 +26,8 @@ struct LineGroup {
   std::string title;               // "depth=8, lr=0.1"; empty when nothing else is swept
   std::vector<std::size_t> runs;   // ReportData::runs indices, one per line
   std::vector<std::string> lines;  // line labels ("relu", or "relu / he_normal" when zipped)
+  std::vector<std::size_t> styles;  // line style per line: fixed per activation when the
+                                    // lines are activations, else the line's index
   std::size_t lines_dropped = 0;   // beyond max_lines
 };
 
@@ -47,6 +49,10 @@ struct ReportLayout {
 // Throws InputError for an unknown metric, rows/cols/panel key that is not swept (or a
 // single-run folder given one), the same key twice, or an unknown run id.
 ReportLayout plan_report(const ReportData& data, const ReportOptions& options);
+
+// The line style of an activation, the same in every report ("relu" is always blue); an
+// unknown name gets the last style.
+std::size_t activation_style(const std::string& name);
 
 // The last segment of a dotted key: "model.activation" -> "activation".
 std::string short_key(const std::string& key);

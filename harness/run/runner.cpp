@@ -144,11 +144,15 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::string& out_dir,
         remove_stale_temp_files(run_folder(out_dir, spec.id));
         result = execute_run(prepare_run(spec.config, shared.get(spec.config)),
                              run_folder(out_dir, spec.id),
-                             [&](long, long, double) { return !should_stop(); });
+                             [&](long step, long steps, double) {
+                               if (events.on_step) events.on_step(spec, step, steps);
+                               return !should_stop();
+                             });
       } catch (const std::exception& e) {
         failure = e.what();
       }
       shared.release(spec.config);
+      if (events.on_step) events.on_step(spec, -1, spec.config.train.steps);
       std::lock_guard<std::mutex> guard(mutex);
       if (!failure.empty()) {
         outcome.failed.push_back({spec.id, spec.label, failure});

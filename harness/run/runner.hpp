@@ -24,6 +24,10 @@ struct SweepEvents {
   std::function<bool()> should_stop;  // polled every training step; true stops the sweep
   std::function<void(const RunSpec&, const RunOutcome&, std::size_t done, std::size_t total)>
       on_run_done;
+  // Unlike the others, called from several worker threads at once: a run's step after each
+  // training step, and once more with step -1 when the run ends, however it ends (live
+  // progress lines).
+  std::function<void(const RunSpec&, long step, long steps)> on_step;
 };
 
 struct RunFailure {

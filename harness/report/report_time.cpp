@@ -1,0 +1,139 @@
+// Figures over training time; see report_time.hpp.
+#include "report/report_time.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "report/plot_svg.hpp"
+#include "report/svg.hpp"
+
+namespace gradflow {
+namespace {
+
+constexpr int kPlotWidth = 400, kPlotHeight = 290;
+constexpr std::size_t kMaxCurvePoints = 400;
+
+std::vector<double> picked(const std::vector<double>& v, const std::vector<std::size_t>& at) {
+  std::vector<double> out;
+  for (std::size_t i : at) out.push_back(i < v.size() ? v[i] : kNaN);
+  return out;
+}
+
+// A log-axis plot against step, the shape of every figure here.
+svg::LinePlot step_plot(const std::string& title, const std::string& y_label,
+                        const std::string& note, const std::string& zero_note) {
+  svg::LinePlot p;
+  p.width = kPlotWidth, p.height = kPlotHeight;
+  p.title = title;
+  p.x_label = "step";
+  p.y_label = y_label + " (log scale)";
+  p.y_log = true;
+  p.note = note;
+  p.zero_note = zero_note;
+  return p;
+}
+
+std::size_t layer_count(const RunData& run) {
+  return run.layers.empty() ? 0 : run.layers.front().grad_w.size();
+}
+
+}  // namespace
+
+std::string divergence_note(const RunData& run) {
+  if (!run.diverged()) return "";
+  std::string out = "diverged";
+  if (run.diverged_step >= 0) out += " at step " + std::to_string(run.diverged_step);
+  if (!run.layers.empty())
+    out += "; drawn are its " + std::to_string(run.layers.size()) + " logged steps from " +
+           std::to_string(run.layers.front().step) + " to " +
+           std::to_string(run.layers.back().step) + " (non-finite values are left out)";
+  return out;
+}
+
+std::string norm_step_heatmap(const RunData& run, NormKind kind, std::size_t max_columns) {
+  svg::Heatmap m;
+  m.title = kind == NormKind::grad_w
+                ? "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer and step"
+                : "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer and step";
+  m.x_label = run.diverged() ? "step (diverged at the last)" : "step";
+  m.y_label = "layer (top: output)";
+  m.scale_label = kind == NormKind::grad_w ? "grad_w_norm" : "delta_norm";
+  m.log10_values = true;
+  m.zero_label = "0: no gradient";
+  const std::size_t layers = layer_count(run);
+  const std::vector<std::size_t> cols = spread_indices(run.layers.size(), max_columns);
+  const std::vector<std::size_t> rows = spread_indices(layers, 64);
+  for (std::size_t c : cols) m.x_labels.push_back(std::to_string(run.layers[c].step));
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (auto r = rows.rbegin(); r != rows.rend(); ++r) {
+    m.y_labels.push_back(std::to_string(*r + 1));
+    std::vector<double> row;
+    for (std::size_t c : cols) {
+      const std::vector<double>& v =
+          kind == NormKind::grad_w ? run.layers[c].grad_w : run.layers[c].delta;
+      const double x = *r < v.size() ? v[*r] : kNaN;
+      // log10(0) = -inf: drawn black; negative or non-finite norms: no value (hatched).
+      const double e = x == 0                      ? -std::numeric_limits<double>::infinity()
+                       : x > 0 && std::isfinite(x) ? std::log10(x)
+                                                   : kNaN;
+      if (std::isfinite(e)) lo = std::min(lo, e), hi = std::max(hi, e);
+      row.push_back(e);
+    }
+    m.values.push_back(std::move(row));
+  }
+  // One scale for the whole map, in whole decades so the bar's ends read 10^k.
+  if (!(lo <= hi)) lo = -1, hi = 0;
+  m.lo = std::floor(lo), m.hi = std::max(std::ceil(hi), m.lo + 1);
+  m.cell_width = std::clamp(int(260 / std::max<std::size_t>(cols.size(), 1)), 3, 36);
+  m.cell_height = std::clamp(int(220 / std::max<std::size_t>(rows.size(), 1)), 3, 24);
+  m.max_x_labels = std::max(2, int(m.cell_width * cols.size() / 48));
+  m.max_y_labels = std::max(2, int(m.cell_height * rows.size() / 16));
+  return svg::heatmap(m);
+}
+
+std::string update_ratio_plot(const RunData& run) {
+  svg::LinePlot p = step_plot("update ratio per layer",
+                              "\xE2\x80\x96\xCE\x94W\xE2\x80\x96 / \xE2\x80\x96W\xE2\x80\x96",
+                              "dashed: 1e-3, the usual healthy size of an update",
+                              "0: no update (the weights did not move)");
+  p.guides.push_back({1e-3, "1e-3"});
+  const std::vector<std::size_t> layers = spread_indices(layer_count(run), svg::kLineStyles);
+  const std::vector<std::size_t> at = spread_indices(run.layers.size(), kMaxCurvePoints);
+  std::vector<double> steps;
+  for (std::size_t i : at) steps.push_back(double(run.layers[i].step));
+  std::vector<svg::LegendEntry> legend;
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    std::vector<double> y;
+    for (std::size_t i : at) {
+      const std::vector<double>& v = run.layers[i].update_ratio;
+      y.push_back(layers[k] < v.size() ? v[layers[k]] : kNaN);
+    }
+    const bool output = layers[k] + 1 == layer_count(run);
+    const std::string label =
+        "layer " + std::to_string(layers[k] + 1) + (output ? " (output)" : "");
+    p.series.push_back({label, steps, y, k, false, true});
+    legend.push_back({label, k, false, true});
+  }
+  if (run.diverged() && !steps.empty()) p.marks.push_back({steps.back(), "diverged", 4});
+  return "<figure><div>" + svg::legend(legend, kPlotWidth) + "</div><div>" + svg::line_plot(p) +
+         "</div></figure>";
+}
+
+std::string grad_norm_plot(const ReportData& data, const LineGroup& group) {
+  svg::LinePlot p = step_plot("global gradient norm",
+                              "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82\xCE\xB8\xE2\x80\x96",
+                              "before clipping, on each step's training batch", "0: no gradient");
+  for (std::size_t i = 0; i < group.runs.size(); ++i) {
+    const RunData& run = data.runs[group.runs[i]];
+    const std::size_t style = i < group.styles.size() ? group.styles[i] : i;
+    const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
+    p.series.push_back(
+        {group.lines[i], picked(run.step, at), picked(run.grad_norm, at), style, false, true});
+    if (run.diverged() && !run.step.empty())
+      p.marks.push_back({run.step.back(), "diverged", style});
+  }
+  return svg::line_plot(p);
+}
+
+}  // namespace gradflow
