@@ -76,8 +76,10 @@ struct CliResult {
   std::string output;
 };
 
-inline CliResult gradflow_cli(const std::string& args) {
-  const std::string command = std::string(GRADFLOW_BINARY) + " " + args + " 2>&1";
+// `env`: variable assignments for its environment ("NAME=value ...").
+inline CliResult gradflow_cli(const std::string& args, const std::string& env = "") {
+  const std::string command =
+      (env.empty() ? "" : "env " + env + " ") + std::string(GRADFLOW_BINARY) + " " + args + " 2>&1";
   CliResult r;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return r;

@@ -465,19 +465,11 @@ TEST_CASE("fashion_mnist without Debian's package names the package and the inst
   TempDir dir("no-package");
   write_text(dir.file("c.json"), R"({"name": "fm", "data": {"kind": "fashion_mnist"},
     "model": {"depth": 1, "width": 4}, "train": {"steps": 2}})");
-  const std::string command = "env GRADFLOW_FASHION_MNIST_FOLDER=" + dir.file("empty") + " " +
-                              std::string(GRADFLOW_BINARY) + " run " + dir.file("c.json") +
-                              " --out " + dir.file("out") + " 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::string output;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
-  const int status = ::pclose(pipe);
+  const CliResult r = gradflow_cli("run " + dir.file("c.json") + " --out " + dir.file("out"),
+                                   "GRADFLOW_FASHION_MNIST_FOLDER=" + dir.file("empty"));
+  const std::string& output = r.output;
   INFO(output);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 1);
+  REQUIRE(r.code == 1);
   REQUIRE_THAT(output, Contains("dataset-fashion-mnist") &&
                            Contains("apt-get install dataset-fashion-mnist") &&
                            Contains(dir.file("c.json")));
