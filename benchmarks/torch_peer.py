@@ -3,8 +3,14 @@
 cross-entropy, SGD, one thread) with the same per-layer metrics computed through hooks, timed
 interleaved with gradflow's own benchmark (run here as a subprocess), printed side by side.
 
-Needs Debian's python3-torch:  bash scripts/setup.sh python3-torch
+Needs Debian's python3-torch and OpenBLAS:
+                               bash scripts/setup.sh python3-torch libopenblas0-pthread
 Run:                           /usr/bin/python3 benchmarks/torch_peer.py [--repeats 3]
+
+The peer runs in its best configuration or not at all: OpenBLAS behind libblas.so.3, one
+thread (OPENBLAS_NUM_THREADS=1, set before torch loads it). Debian's reference BLAS
+(libblas3 alone) makes torch 3-20x slower, and a ratio against it says nothing; the script
+refuses to run on it (exit 2) and prints the BLAS it found in its header.
 """
 import argparse
 import json
@@ -16,12 +22,49 @@ import subprocess
 import sys
 import time
 
+# Before torch loads the BLAS: OpenBLAS reads its thread count once, at load time, and ignores
+# torch.set_num_threads.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"
+
 import torch
 import torch.nn.functional as F
 
 WORKLOADS = [(10, 64), (50, 64), (20, 256), (10, 1024)]
 PRECISIONS = ["float32", "float64"]
 BATCH, CLASSES, TRAIN_SIZE, LR = 64, 10, 2048, 0.005
+
+
+def blas_in_use():
+    """The BLAS library this process has mapped (after a matrix product), resolved through
+    Debian's alternatives symlinks: e.g. /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3."""
+    a = torch.ones(64, 64, dtype=torch.float64)
+    (a @ a).sum().item()
+    found = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            name = os.path.basename(path)
+            if ("blas" in name or "mkl" in name) and path not in found:
+                found.append(path)
+    return [os.path.realpath(p) for p in found]
+
+
+def check_blas():
+    """Exits (2) unless an optimised BLAS (OpenBLAS, or MKL) is the one loaded."""
+    libs = blas_in_use()
+    fast = [p for p in libs if "openblas" in p or "mkl" in p]
+    # Debian's reference BLAS lives in .../blas/libblas.so.3*: when it is mapped it answers
+    # torch's sgemm/dgemm calls through libblas.so.3, even if OpenBLAS is loaded beside it.
+    reference = [p for p in libs if os.path.basename(os.path.dirname(p)) == "blas"]
+    if reference or not fast:
+        print("torch_peer: refusing to run: torch's BLAS is "
+              f"{', '.join(libs) or 'not found'}, not OpenBLAS (Debian's reference BLAS makes "
+              "torch 3-20x slower, and the ratios would be unfair). Install it with\n"
+              "  apt-get install libopenblas0-pthread   (or: bash scripts/setup.sh python3-torch "
+              "libopenblas0-pthread)", file=sys.stderr)
+        sys.exit(2)
+    return fast[0]
 
 
 def norms(tensors):
@@ -143,6 +186,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
+    torch_blas = check_blas()
     workloads = [tuple(int(v) for v in w.split("x")) for w in args.workload] if args.workload \
         else WORKLOADS
     precisions = args.precision or PRECISIONS
@@ -173,6 +217,8 @@ def main():
 
     print(f"gradflow vs PyTorch {torch.__version__}: batch {BATCH}, ReLU MLP, cross-entropy, SGD, "
           f"one thread each; gradflow GEMM: {context['blas']}")
+    print(f"torch BLAS: {torch_blas} (OPENBLAS_NUM_THREADS=1, torch threads "
+          f"{torch.get_num_threads()})")
     print(f"cpu: {context['cpu']}; gradflow {context['gradflow']} ({context['compiler']}); "
           f"python {platform.python_version()}")
     print("metrics on: every step, per layer ||dW||, ||db||, delta RMS, ||W||, ||b||, update "

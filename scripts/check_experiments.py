@@ -109,7 +109,7 @@ def check_dying(name, runs, layers):
               f" best probe accuracy over lr {best:.3g} (> 0.6; chance 0.25)")
 
 
-def check_exploding(name, runs, layers):
+def check_exploding(name, runs, layers, steps=None):
     depth = int(layers.loc[layers["kind"] != "output", "layer"].max())  # hidden layers
     for seed, r in runs.groupby("seed"):
         tag = f"{name} seed {seed}"
@@ -136,6 +136,17 @@ def check_exploding(name, runs, layers):
               f"{g1.loc[1.0, 'diverged_step']:.0f}")
         check(tag, (clip["status"] == "completed").all() and np.isfinite(clip["final_loss"]).all(),
               f"clipped at norm 1: all {len(clip)} runs completed with a finite loss")
+        diverged = free[free["status"] == "diverged"]
+        exploded = diverged["verdicts"] == "diverged+exploding"
+        check(tag, len(diverged) > 0 and exploded.all(),
+              f"unclipped: all {len(diverged)} diverged runs exploded first (diverged+exploding: "
+              f"{int(exploded.sum())}; gradient norm grew {fmt(diverged['max_grad_norm'] / diverged['grad_norm_init'])}x)")
+        if steps is not None:
+            before = steps[steps["run_id"].isin(diverged["run_id"])]
+            kept = before.groupby("run_id")["step"].apply(
+                lambda s: sorted(s)[-2] == sorted(s)[-1] - 1 if len(s) > 2 else False)
+            check(tag, kept.all(), f"the steps before each divergence are in steps.csv "
+                  f"({int(kept.sum())} of {len(kept)} runs)")
         rescued = clip[(clip["model.init_gain"] == 1.5) & np.isclose(clip["train.lr"], 0.1)]
         acc = rescued["final_probe_accuracy"].iloc[0]
         check(tag, acc > 0.6, f"clipping rescues gain 1.5, lr 0.1: probe accuracy {acc:.3g} > 0.6")
@@ -245,7 +256,10 @@ def main(argv):
         runs = pd.read_csv(runs_csv)
         if "seed" not in runs.columns:  # a sweep with one seed still has the seed axis here
             runs["seed"] = 0
-        EXPERIMENTS[name](name, runs, pd.read_csv(layers_csv))
+        extra = {}
+        if name == "c_exploding" and (root / name / "steps.csv").is_file():
+            extra["steps"] = pd.read_csv(root / name / "steps.csv")  # the divergence window
+        EXPERIMENTS[name](name, runs, pd.read_csv(layers_csv), **extra)
     failed = sum(1 for ok, _, _ in results if not ok)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

@@ -309,3 +309,82 @@ TEST_CASE("the optimizer's in-pass norms equal norms taken afterwards, bit for b
     }
   }
 }
+
+TEST_CASE("update_ratio is rescaled like the other norms: no underflow at depth 400", "[train]") {
+  // A depth-400 sigmoid net (Xavier, SGD): the first layers' gradients are ~1e-200, their
+  // updates' squares underflow double. With plain SGD the update is lr * grad, so the ratio at
+  // step 1 is lr * grad_w_norm / weight_norm of step 0, whatever the magnitude.
+  Config c = small_run();
+  c.model.activation = Activation::sigmoid;
+  c.model.init = WeightInit::xavier_normal;
+  c.model.depth = 400;
+  c.train.optimizer = Optimizer::sgd;
+  c.train.lr = 0.01;
+  c.train.steps = 1;
+  c.log.every = 1;
+  const auto run = test::run_in_memory(c);
+  REQUIRE(run.records.layers.size() == 2);
+  const std::vector<LayerRecord>& init = run.records.layers[0];
+  const std::vector<LayerRecord>& after = run.records.layers[1];
+  INFO("layer 1 grad_w_norm " << init[0].grad_w_norm);
+  REQUIRE(init[0].grad_w_norm < 1e-160);  // the regime where the squares underflow
+  REQUIRE(init[0].grad_w_norm > 0);
+  for (std::size_t l = 0; l < after.size(); ++l) {
+    const double expected = c.train.lr * init[l].grad_w_norm / init[l].weight_norm;
+    INFO("layer " << l + 1 << ": update_ratio " << after[l].update_ratio << ", expected "
+                  << expected);
+    REQUIRE_THAT(after[l].update_ratio, WithinRel(expected, 1e-6));
+  }
+}
+
+TEST_CASE("a diverging run keeps its last log.divergence_window steps; it exploded first",
+          "[train]") {
+  // Experiment c's blow-up: relu He x gain 1.5, plain SGD at lr 0.1, logging every 50 steps;
+  // the loss grows by orders of magnitude for a few steps and becomes NaN.
+  Config c = small_run();
+  c.model.activation = Activation::relu;
+  c.model.depth = 10;
+  c.model.width = {64};
+  c.model.init_gain = 1.5;
+  c.train.optimizer = Optimizer::sgd;
+  c.train.lr = 0.1;
+  c.train.steps = 200;
+  c.log.every = 50;
+  for (const long window : {20L, 2L, 0L}) {
+    c.log.divergence_window = window;
+    const auto run = test::run_in_memory(c);
+    const RunSummary& s = run.result.summary;
+    INFO("window " << window << ": diverged at step " << s.diverged_step << ", verdicts "
+                   << s.verdicts);
+    REQUIRE(s.status == RunStatus::diverged);
+    REQUIRE(s.diverged_step >= 3);
+    REQUIRE(s.diverged_step < 50);
+    std::vector<long> logged;
+    for (const StepRecord& r : run.records.steps) logged.push_back(r.step);
+    std::vector<long> expected = {0};
+    for (long k = std::max(1L, s.diverged_step - window); k < s.diverged_step; ++k)
+      expected.push_back(k);
+    expected.push_back(s.diverged_step);
+    REQUIRE(logged == expected);
+    double largest = 0;
+    for (std::size_t i = 0; i + 1 < run.records.steps.size(); ++i) {
+      const StepRecord& r = run.records.steps[i];
+      REQUIRE(std::isfinite(r.loss));
+      REQUIRE(std::isfinite(r.grad_norm));
+      largest = std::max(largest, r.grad_norm);
+      for (const LayerRecord& l : run.records.layers[i]) {
+        REQUIRE(l.step == r.step);
+        REQUIRE(std::isfinite(l.grad_w_norm));
+        REQUIRE(l.grad_w_norm > 0);
+      }
+    }
+    // The largest gradient norm is taken over every step, logged or not: with the window, it
+    // is the largest of the rows; the run exploded before it diverged.
+    if (window == 20) {
+      REQUIRE(s.max_grad_norm == largest);
+      REQUIRE(run.records.steps[s.diverged_step - 1].loss > 1e3 * run.records.steps[0].loss);
+    }
+    REQUIRE(s.max_grad_norm > 1e3 * s.grad_norm_init);
+    REQUIRE(s.verdicts == "diverged+exploding");
+  }
+}

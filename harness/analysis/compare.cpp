@@ -9,6 +9,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "analysis/rejudge.hpp"
 #include "config/config.hpp"
 #include "base/errors.hpp"
 #include "io/writers.hpp"
@@ -80,7 +81,8 @@ void read_manifest(ResultsFolder& f) {
 
 }  // namespace
 
-ResultsFolder load_results_folder(const std::string& dir) {
+ResultsFolder load_results_folder(const std::string& dir,
+                                  const std::optional<VerdictConfig>& thresholds) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw InputError(dir, "", "no such folder");
   if (!fs::is_directory(dir, ec)) throw InputError(dir, "", "not a folder");
@@ -106,12 +108,15 @@ ResultsFolder load_results_folder(const std::string& dir) {
                      "not a results folder: expected sweep.json (a sweep) or summary.json "
                      "(a single run)");
   }
+  f.thresholds = thresholds ? *thresholds : recorded_thresholds(dir);
+  rejudge_runs(f.runs, f.thresholds);
   return f;
 }
 
-LoadedResults load_results(const std::string& dir) {
+LoadedResults load_results(const std::string& dir,
+                           const std::optional<VerdictConfig>& thresholds) {
   LoadedResults r;
-  r.folder = load_results_folder(dir);
+  r.folder = load_results_folder(dir, thresholds);
   r.layers = read_csv_table(in_dir(dir, "layers.csv"));
   r.steps = read_csv_table(in_dir(dir, "steps.csv"));
   std::error_code ec;
@@ -401,8 +406,10 @@ CompareReport compare_loaded(const LoadedResults& baseline, const LoadedResults&
 
 CompareReport compare_results(const std::string& baseline_dir, const std::string& new_dir,
                               const CompareOptions& options) {
-  const LoadedResults baseline = load_results(baseline_dir);
-  const LoadedResults current = load_results(new_dir);
+  const VerdictConfig thresholds =
+      thresholds_with_overrides(recorded_thresholds(new_dir), options.verdict_overrides);
+  const LoadedResults baseline = load_results(baseline_dir, thresholds);
+  const LoadedResults current = load_results(new_dir, thresholds);
   return compare_loaded(baseline, current, options);
 }
 

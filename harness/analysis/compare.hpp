@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/csv_table.hpp"
+#include "config/config.hpp"
 #include "train/records.hpp"
 
 namespace gradflow {
@@ -25,11 +26,15 @@ struct ResultsFolder {
   // or a single run's summary.json as a one-row table (run_id "run", label empty, JSON null
   // as an empty cell).
   CsvTable runs;
+  VerdictConfig thresholds;  // the ones runs' verdicts were judged with
 };
 
 // Throws InputError: no such folder, neither a run nor a sweep, a malformed sweep.json,
 // summary.json or runs.csv (ragged, no run_id column, a run id twice).
-ResultsFolder load_results_folder(const std::string& dir);
+// The verdict and verdicts cells are judged again from the recorded indicators (rejudge.hpp)
+// with `thresholds`, or without them with the thresholds the folder records.
+ResultsFolder load_results_folder(const std::string& dir,
+                                  const std::optional<VerdictConfig>& thresholds = std::nullopt);
 
 // Everything compare reads from one folder.
 struct LoadedResults {
@@ -38,11 +43,15 @@ struct LoadedResults {
   CsvTable steps;   // steps.csv, likewise
   std::optional<CsvTable> lifecycle;  // lifecycle.csv, keyed by layer; older folders lack it
 };
-LoadedResults load_results(const std::string& dir);
+LoadedResults load_results(const std::string& dir,
+                           const std::optional<VerdictConfig>& thresholds = std::nullopt);
 
 struct CompareOptions {
   double rtol = 1e-6;
   double atol = 1e-9;
+  // Both folders' verdicts are judged with the new folder's recorded thresholds changed by
+  // these "verdict.KEY=VALUE" assignments, so a verdict drifts only when its indicators do.
+  std::vector<std::string> verdict_overrides = {};
 };
 
 // |current - baseline| <= atol + rtol * |baseline|; NaN matches only NaN, an infinity only

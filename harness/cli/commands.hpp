@@ -64,6 +64,7 @@ struct CompareCommandOptions {
   double rtol = 1e-6;
   double atol = 1e-9;
   std::size_t max_lines = 20;  // drift lines printed, worst first
+  std::vector<std::string> verdict_overrides;  // --set verdict.KEY=VALUE
 };
 int compare_command(const CompareCommandOptions& options, const Verbosity& verbosity);
 
@@ -72,6 +73,7 @@ struct SummarizeOptions {
   std::string rows;    // swept key for a pivot's rows
   std::string cols;    // swept key for its columns
   std::string metric;  // runs.csv column or "verdict"; empty: grad_ratio_log10_init
+  std::vector<std::string> verdict_overrides;  // --set verdict.KEY=VALUE
 };
 int summarize_command(const SummarizeOptions& options, const Verbosity& verbosity);
 
@@ -84,6 +86,7 @@ struct ReportCommandOptions {
   std::vector<std::string> runs;  // run ids for the per-run sections
   std::size_t max_runs = 6;
   std::size_t max_groups = 12;
+  std::vector<std::string> verdict_overrides;  // --set verdict.KEY=VALUE
 };
 int report_command(const ReportCommandOptions& options, const Verbosity& verbosity);
 

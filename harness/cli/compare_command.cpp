@@ -97,7 +97,7 @@ std::string compare_report_text(const CompareReport& r, const CompareOptions& to
 }  // namespace
 
 int compare_command(const CompareCommandOptions& options, const Verbosity& verbosity) {
-  const CompareOptions tolerance{options.rtol, options.atol};
+  const CompareOptions tolerance{options.rtol, options.atol, options.verdict_overrides};
   CompareReport report;
   try {
     report = compare_results(options.baseline, options.current, tolerance);

@@ -41,6 +41,15 @@ void add_run_options(CLI::App* cmd, std::string& config, std::vector<std::string
       ->allow_extra_args(false);
 }
 
+// --set on the commands that read results: verdict thresholds only (docs/theory.md).
+void add_verdict_option(CLI::App* cmd, std::vector<std::string>& overrides) {
+  cmd->add_option("--set", overrides,
+                  "Judge verdicts with this threshold: --set verdict.vanishing_decades=5 "
+                  "(repeatable; default: the thresholds the folder records)")
+      ->type_name("verdict.KEY=VALUE")
+      ->allow_extra_args(false);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,6 +134,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   compare->add_option("--max-lines", compare_options.max_lines, "Drift lines to print")
       ->capture_default_str();
+  add_verdict_option(compare, compare_options.verdict_overrides);
 
   SummarizeOptions summarize_options;
   CLI::App* summarize = app.add_subcommand(
@@ -135,6 +145,7 @@ int main(int argc, char** argv) {
   summarize->add_option("--cols", summarize_options.cols, "Swept key for the pivot's columns");
   summarize->add_option("--metric", summarize_options.metric,
                         "runs.csv column or \"verdict\" (default grad_ratio_log10_init)");
+  add_verdict_option(summarize, summarize_options.verdict_overrides);
 
   ReportCommandOptions report_options;
   CLI::App* report = app.add_subcommand(
@@ -168,6 +179,7 @@ int main(int argc, char** argv) {
   report->add_option("--max-groups", report_options.max_groups, "Groups of plots at most")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_verdict_option(report, report_options.verdict_overrides);
 
   try {
     app.parse(argc, argv);

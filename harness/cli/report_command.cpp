@@ -20,6 +20,7 @@ int report_command(const ReportCommandOptions& options, const Verbosity& verbosi
   report.runs = options.runs;
   report.max_runs = options.max_runs;
   report.max_groups = options.max_groups;
+  report.verdict_overrides = options.verdict_overrides;
   const std::string page = build_report(options.dirs, report);
   const std::string out =
       !options.out.empty() ? options.out

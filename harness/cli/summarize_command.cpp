@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "analysis/rejudge.hpp"
 #include "commands.hpp"
 #include "analysis/summarize.hpp"
 #include "tables.hpp"
@@ -125,7 +126,9 @@ std::string run_fields_text(const ResultsFolder& folder) {
 
 
 int summarize_command(const SummarizeOptions& options, const Verbosity&) {
-  const ResultsFolder folder = load_results_folder(options.dir);
+  const ResultsFolder folder = load_results_folder(
+      options.dir,
+      thresholds_with_overrides(recorded_thresholds(options.dir), options.verdict_overrides));
   if (!folder.is_sweep && options.rows.empty() && options.cols.empty() && options.metric.empty()) {
     std::fputs(run_fields_text(folder).c_str(), stdout);
   } else if (options.rows.empty() && options.cols.empty()) {

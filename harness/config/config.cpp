@@ -279,6 +279,7 @@ LogConfig parse_log(ObjectReader r) {
   LogConfig l;
   l.every = r.integer("every", l.every, 1, kMaxCount);
   l.probe_every = r.integer("probe_every", l.probe_every, 0, kMaxCount);
+  l.divergence_window = r.integer("divergence_window", l.divergence_window, 0, 100000);
   l.save_params = r.boolean("save_params", l.save_params);
   r.finish();
   return l;
@@ -494,10 +495,9 @@ Json to_json(const Config& c) {
   // Emitted only when set: the run id hashes this document, and adding the key with its
   // default would rename every existing run (and break resume and the baselines).
   if (c.log.probe_every != 0) log["probe_every"] = c.log.probe_every;
-  Json verdict = {{"vanishing_decades", c.verdict.vanishing_decades},
-                  {"exploding_decades", c.verdict.exploding_decades},
-                  {"exploding_growth", c.verdict.exploding_growth},
-                  {"dying_fraction", c.verdict.dying_fraction}};
+  if (c.log.divergence_window != LogConfig{}.divergence_window)
+    log["divergence_window"] = c.log.divergence_window;
+  Json verdict = verdict_to_json(c.verdict);
   Json j = {
       {"name", c.name},
       {"seed", c.seed},
@@ -510,6 +510,17 @@ Json to_json(const Config& c) {
   };
   if (!c.sweep.is_null()) j["sweep"] = c.sweep;
   return j;
+}
+
+Json verdict_to_json(const VerdictConfig& v) {
+  return {{"vanishing_decades", v.vanishing_decades},
+          {"exploding_decades", v.exploding_decades},
+          {"exploding_growth", v.exploding_growth},
+          {"dying_fraction", v.dying_fraction}};
+}
+
+VerdictConfig verdict_from_json(const Json& doc, const std::string& source) {
+  return parse_verdict(ObjectReader({&doc, source, "/verdict"}));
 }
 
 std::string_view precision_name(Precision p) { return kPrecisionNames[std::size_t(p)]; }

@@ -126,6 +126,10 @@ struct LogConfig {
   // per-step gradient/weight/update norms be logged without a probe forward pass each step.
   long probe_every = 0;
   bool save_params = false;  // params_init/ and params_final/ as .npy
+  // When a run diverges, the steps before it that were not logged, up to this many, are
+  // written to steps.csv and layers.csv (their gradient columns), so the blow-up is in the
+  // results. Kept in a ring buffer allocated before the first step.
+  long divergence_window = 20;
 };
 
 // Thresholds behind each run's verdict (analysis only: they never change training).
@@ -170,6 +174,11 @@ std::vector<std::string> split_dotted(std::string_view key);
 std::string dotted_key_problem(const Json& doc, std::string_view key);
 // Sets `doc` at `key`, creating missing objects on the way; the key must have no problem.
 void set_dotted(Json& doc, std::string_view key, const Json& value);
+
+// The verdict thresholds as the config's "verdict" object, and back (a recorded config's or
+// sweep.json's; `source` names the file in messages). Throws InputError like parse_config.
+Json verdict_to_json(const VerdictConfig& v);
+VerdictConfig verdict_from_json(const Json& verdict, const std::string& source);
 
 // The resolved config with every default filled in (parse_config(to_json(c)) == c).
 Json to_json(const Config& c);

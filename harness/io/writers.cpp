@@ -95,8 +95,14 @@ std::string_view run_status_name(RunStatus s) {
 
 namespace {
 
-// JSON has no NaN or Infinity: write null (pandas and json.load read it as missing).
-Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+// JSON has no NaN or Infinity: NaN is null (pandas and json.load read it as missing), an
+// infinity the string "inf" or "-inf" as in the CSVs, so that a verdict judged again from the
+// file sees what training saw (a layer whose gradient is exactly 0 has ratio -inf: vanishing).
+Json number(double v) {
+  if (std::isnan(v)) return Json(nullptr);
+  if (std::isinf(v)) return Json(v > 0 ? "inf" : "-inf");
+  return Json(v);
+}
 
 }  // namespace
 

@@ -121,16 +121,17 @@ void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<
     const LayerShape& s = mlp.layout.layers[l];
     // Chunk by chunk, so each chunk's update and new weights are measured while in cache,
     // summed exactly as squared_norm_wide() sums the whole layer.
-    double update_sq = 0, weight_sq = 0;
+    ChunkedNorm update_norm;
+    double weight_sq = 0;
     const std::size_t wn = s.b_offset - s.w_offset;
     for_each_norm_chunk(wn, [&](std::size_t offset, std::size_t n) {
       const std::size_t c = s.w_offset + offset;
       update_segment<T>(train, lr_t, scale_t, p + c, g + c, at(m, c), at(v, c), n, adam,
                         applied);
-      update_sq += squared_norm_chunk(applied, n);
+      update_norm.add(applied, n, squared_norm_chunk(applied, n));
       weight_sq += squared_norm_chunk(p + c, n);
     });
-    norms->update[l] = std::sqrt(update_sq);  // as before: the update is not kept whole
+    norms->update[l] = update_norm.norm();  // rescaled by chunk: the update is not kept whole
     norms->weight_after[l] = norm_given_squared(p + s.w_offset, wn, weight_sq);
     update_segment<T>(train, lr_t, scale_t, p + s.b_offset, g + s.b_offset, at(m, s.b_offset),
                       at(v, s.b_offset), std::size_t(s.fan_out), adam, nullptr);

@@ -461,11 +461,12 @@ std::string render_report(const ReportData& d, const ReportLayout& l) {
 std::string build_report(const std::vector<std::string>& dirs, const ReportOptions& options) {
   GF_ASSERT(!dirs.empty());
   if (dirs.size() == 1) {
-    const ReportData data = load_report_data(dirs.front());
+    const ReportData data = load_report_data(dirs.front(), options.verdict_overrides);
     return render_report(data, plan_report(data, options));
   }
   std::vector<ReportData> folders;
-  for (const std::string& dir : dirs) folders.push_back(load_report_data(dir));
+  for (const std::string& dir : dirs)
+    folders.push_back(load_report_data(dir, options.verdict_overrides));
   const ReportData data = merge_report_data(dirs, std::move(folders));
   return render_report(data, plan_report(data, options));
 }

@@ -1,6 +1,8 @@
 // Loading a results folder for the report; see report_data.hpp.
 #include "report/report_data.hpp"
 
+#include "analysis/rejudge.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -160,9 +162,11 @@ void read_caveats(const std::string& run_dir, RunData& run) {
 
 }  // namespace
 
-ReportData load_report_data(const std::string& dir) {
+ReportData load_report_data(const std::string& dir,
+                            const std::vector<std::string>& verdict_overrides) {
   ReportData data;
-  data.folder = load_results_folder(dir);
+  data.folder = load_results_folder(
+      dir, thresholds_with_overrides(recorded_thresholds(dir), verdict_overrides));
   const ResultsFolder& f = data.folder;
   const bool sweep = f.is_sweep;
   if (sweep) {

@@ -55,7 +55,10 @@ struct ReportData {
 
 // Throws InputError naming the file: no such folder, not a results folder, a malformed or
 // ragged table, a non-numeric cell, a run in runs.csv without rows in layers.csv.
-ReportData load_report_data(const std::string& dir);
+// Verdicts are judged with the folder's recorded thresholds changed by `verdict_overrides`
+// ("verdict.KEY=VALUE", analysis/rejudge.hpp).
+ReportData load_report_data(const std::string& dir,
+                            const std::vector<std::string>& verdict_overrides = {});
 
 // Several folders as one sweep with a first swept key "folder" (each folder's label: its
 // last path component, with more of the path when two would read the same). The run tables

@@ -19,6 +19,8 @@ struct ReportOptions {
   std::size_t max_groups = 12;    // gradient / loss plot groups
   std::size_t max_lines = 8;      // lines per plot (styles stay distinguishable up to 8)
   std::size_t max_runs = 6;       // per-run sections
+  // "verdict.KEY=VALUE": thresholds the verdicts are judged with, over the folder's own.
+  std::vector<std::string> verdict_overrides;
 };
 
 // One group of plots: runs that share every swept value except the line key's.

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "analysis/verdict.hpp"
 #include "base/atomic_file.hpp"
+#include "base/csv_table.hpp"
 #include "config/config_reader.hpp"
 #include "base/errors.hpp"
 #include "io/writers.hpp"
@@ -59,6 +61,23 @@ void append_prefixed(std::string& out, const std::string& file, const std::strin
   }
 }
 
+// The summary's verdict and verdicts judged again from its indicators (null: NaN).
+void rejudge_summary(Json& summary, const VerdictConfig& thresholds) {
+  const RunSummary in = indicators_from(
+      summary.value("status", std::string()), [&](std::string_view name) {
+        const auto it = summary.find(std::string(name));
+        if (it == summary.end()) return kNaN;
+        if (it->is_number()) return it->get<double>();
+        // An infinity is written as the string "inf" or "-inf" (writers.cpp).
+        const std::optional<double> v =
+            it->is_string() ? parse_number(it->get<std::string>()) : std::nullopt;
+        return v ? *v : kNaN;
+      });
+  const std::vector<Verdict> judged = judge_run(in, thresholds);
+  summary["verdict"] = kVerdictNames[std::size_t(judged.front())];
+  summary["verdicts"] = verdict_list(judged);
+}
+
 }  // namespace
 
 const std::vector<std::string_view> kRunSummaryColumns = {
@@ -92,6 +111,7 @@ SweepManifest manifest_from_plan(const SweepPlan& plan, std::size_t shard_index,
   m.swept_keys = plan.swept_keys;
   m.shard_index = shard_index;
   m.shard_count = shard_count;
+  if (!plan.runs.empty()) m.verdict = plan.runs.front().config.verdict;  // never swept
   for (const RunSpec& r : plan.runs) {
     Json swept = Json::object();
     for (const SweptValue& v : r.swept) swept[v.key] = v.value;
@@ -108,6 +128,7 @@ Json manifest_to_json(const SweepManifest& m) {
           {"name", m.name},
           {"swept_keys", m.swept_keys},
           {"shard", {{"index", m.shard_index}, {"count", m.shard_count}}},
+          {"verdict", verdict_to_json(m.verdict)},
           {"runs", std::move(runs)}};
 }
 
@@ -120,6 +141,7 @@ SweepManifest read_manifest(const std::string& sweep_dir) {
     m.swept_keys = j.at("swept_keys").get<std::vector<std::string>>();
     m.shard_index = j.at("shard").at("index").get<std::size_t>();
     m.shard_count = j.at("shard").at("count").get<std::size_t>();
+    if (j.contains("verdict")) m.verdict = verdict_from_json(j.at("verdict"), path);
     for (const Json& r : j.at("runs"))
       m.runs.push_back({r.at("index").get<std::size_t>(), r.at("id").get<std::string>(),
                         r.at("label").get<std::string>(), r.at("swept")});
@@ -156,7 +178,8 @@ TableStats write_sweep_tables(const std::string& sweep_dir, const SweepManifest&
       continue;
     }
     ++stats.finished;
-    const Json summary = Json::parse(read_all(dir + "/summary.json"));
+    Json summary = Json::parse(read_all(dir + "/summary.json"));
+    rejudge_summary(summary, manifest.verdict);
     runs_csv += r.id + "," + csv_cell(Json(r.label));
     for (const std::string& k : manifest.swept_keys)
       runs_csv += "," + (r.swept.contains(k) ? csv_cell(r.swept.at(k)) : std::string());

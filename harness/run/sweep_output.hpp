@@ -23,6 +23,9 @@ struct SweepManifest {
   std::vector<std::string> swept_keys;
   std::vector<ManifestRun> runs;  // the whole plan, whatever the shard
   std::size_t shard_index = 0, shard_count = 1;
+  // The verdict thresholds of the last `run` (or merge) that wrote the folder: runs.csv's
+  // verdicts, and summarize's, report's and compare's by default (analysis/rejudge.hpp).
+  VerdictConfig verdict;
 };
 
 SweepManifest manifest_from_plan(const SweepPlan& plan, std::size_t shard_index,
@@ -45,7 +48,9 @@ struct TableStats {
 };
 
 // Rewrites the four tables from the finished folders among `runs`, in plan order (so the
-// bytes do not depend on which run finished first), each file atomically.
+// bytes do not depend on which run finished first), each file atomically. Each run's verdict
+// is judged again from its summary.json with manifest.verdict: a rerun that skips finished
+// runs labels them with the thresholds in force, not those they were trained with.
 TableStats write_sweep_tables(const std::string& sweep_dir, const SweepManifest& manifest,
                               const std::vector<ManifestRun>& runs);
 

@@ -97,7 +97,7 @@ struct RunSummary {
   double units_died_fraction = kNaN;
   long units_revived = 0;       // over all layers
   double grad_norm_init = kNaN; // global gradient norm at step 0
-  double max_grad_norm = kNaN;  // largest global gradient norm seen at a logged step
+  double max_grad_norm = kNaN;  // largest finite global gradient norm over every step
   long parameters = 0;
   std::string verdict;   // headline verdict (verdict.hpp)
   std::string verdicts;  // every verdict that applies, '+'-joined, precedence order

@@ -1,37 +1,16 @@
 // Mean-field predictions; see theory.hpp.
 #include "train/theory.hpp"
 
-#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
 
 #include "base/errors.hpp"
+#include "train/gaussian_quadrature.hpp"
 
 namespace gradflow {
 namespace {
-
-struct Quadrature {
-  std::vector<double> nodes, weights;  // for E over N(0, 1): sum w_i f(x_i)
-};
-
-// Golub-Welsch: the nodes of the physicists' Hermite rule are the eigenvalues of the symmetric
-// tridiagonal Jacobi matrix with off-diagonal sqrt(k/2); weights are sqrt(pi) * (first
-// eigenvector component)^2. E[f(z)] = sum_i w_i f(sqrt(2) x_i) / sqrt(pi). Stored: the nodes
-// sqrt(2) x_i and the weights w_i / sqrt(pi).
-Quadrature gauss_hermite(int points) {
-  Eigen::MatrixXd jacobi = Eigen::MatrixXd::Zero(points, points);
-  for (int k = 1; k < points; ++k) jacobi(k, k - 1) = jacobi(k - 1, k) = std::sqrt(k / 2.0);
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(jacobi);
-  Quadrature q;
-  for (int i = 0; i < points; ++i) {
-    const double v0 = solver.eigenvectors()(0, i);
-    q.nodes.push_back(std::numbers::sqrt2 * solver.eigenvalues()(i));
-    q.weights.push_back(v0 * v0);  // w_i / sqrt(pi): these sum to 1
-  }
-  return q;
-}
 
 double mean_square(const Eigen::Ref<const MatD>& m) {
   return m.size() ? m.squaredNorm() / double(m.size()) : 0.0;
@@ -56,35 +35,7 @@ double mean_pair_product_f32(const Mat<float>& x) {
   return (all - squared_norm(x.data(), std::size_t(x.size()))) / (n * (n - 1) * double(x.rows()));
 }
 
-// E[f(z_a) g(z_b)] for a pair of unit-variance standard normals with correlation rho:
-// z_b = rho z_a + sqrt(1 - rho^2) w. A 48-point rule per dimension (2304 nodes) keeps a
-// 1000-layer prediction cheap.
-double pair_expectation(const std::function<double(double)>& f,
-                        const std::function<double(double)>& g, double rho) {
-  static const Quadrature rule = gauss_hermite(48);
-  rho = std::clamp(rho, -1.0, 1.0);
-  const double r = std::sqrt(1 - rho * rho);
-  double sum = 0;
-  for (std::size_t i = 0; i < rule.nodes.size(); ++i) {
-    double inner = 0;
-    for (std::size_t j = 0; j < rule.nodes.size(); ++j)
-      inner += rule.weights[j] * g(rho * rule.nodes[i] + r * rule.nodes[j]);
-    sum += rule.weights[i] * f(rule.nodes[i]) * inner;
-  }
-  return sum;
-}
-
 }  // namespace
-
-double gaussian_expectation(const std::function<double(double)>& f, int points) {
-  // A deep network asks for several expectations per layer: solve the eigenproblem once.
-  static const Quadrature standard = gauss_hermite(96);
-  const Quadrature local = points == 96 ? Quadrature{} : gauss_hermite(points);
-  const Quadrature& q = points == 96 ? standard : local;
-  double sum = 0;
-  for (std::size_t i = 0; i < q.nodes.size(); ++i) sum += q.weights[i] * f(q.nodes[i]);
-  return sum;
-}
 
 FlowInputs flow_inputs(const Config& config, const Parameters& start, const Examples& train) {
   FlowInputs in;
@@ -136,19 +87,16 @@ FlowPrediction predict_flow(const FlowInputs& in) {
     const double c = in.sigma_w2[l] * ac + in.bias_var[l];
     const double s = std::sqrt(v);
     const double rho = v > 0 ? c / v : 1.0;
-    auto at = [&](const auto& f) { return [&, f](double z) { return f(mean + s * z); }; };
     p.q.push_back(v + mean * mean);
     p.k.push_back(c + mean * mean);
-    a2 = gaussian_expectation([&](double z) { return value(mean + s * z) * value(mean + s * z); });
-    ac = pair_expectation(at(value), at(value), rho);
+    a2 = normal_expectation([&](double x) { return value(x) * value(x); }, mean, s);
+    ac = normal_pair_expectation(value, value, mean, s, rho);
     layer_a2.push_back(a2);
     layer_ac.push_back(ac);
+    p.mean_over_std.push_back(s > 0 ? mean / s : 0.0);
     const double w2 = in.sigma_w2[l + 1];
-    p.chi.push_back(w2 * gaussian_expectation([&](double z) {
-      const double d = slope(mean + s * z);
-      return d * d;
-    }));
-    chi_pair.push_back(w2 * pair_expectation(at(slope), at(slope), rho));
+    p.chi.push_back(w2 * normal_expectation([&](double x) { return slope(x) * slope(x); }, mean, s));
+    chi_pair.push_back(w2 * normal_pair_expectation(slope, slope, mean, s, rho));
   }
   // Backward: per-example ||delta_l||^2 = chi_l ||delta_{l+1}||^2 (independent of widths), and
   // the same for the product of two examples' deltas with the pair factor.
@@ -190,8 +138,26 @@ FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<
   return predict_flow(in);
 }
 
-std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout) {
+std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout,
+                                        const FlowPrediction& prediction) {
   std::vector<std::string> out;
+  // A constant bias far from the kink relative to the pre-activations' spread (relu at bias
+  // -0.5: the spread shrinks layer by layer until a few units carry the whole signal): the
+  // mean field then predicts nearly every unit on one side, and the few that are not, which
+  // a finite network's fluctuations decide, carry the gradient (measured delta 0.07 where the
+  // theory says 1e-5, configs/dying_relu_bias.json).
+  for (std::size_t l = 0; l < prediction.mean_over_std.size(); ++l) {
+    const double ratio = prediction.mean_over_std[l];
+    if (std::abs(ratio) <= 1.5) continue;
+    char text[220];
+    std::snprintf(text, sizeof text,
+                  "constant bias: from hidden layer %zu on, the pre-activations' mean is %.1f "
+                  "standard deviations from the activation's kink at 0; the prediction then "
+                  "rests on the few units on the other side, which finite width decides",
+                  l + 1, ratio);
+    out.push_back(text);
+    break;
+  }
   long narrowest = 0;
   double inverse_widths = 0;  // sum 1/n_l: the spread of log norms grows with it
   for (long l = 0; l + 1 < layout.num_layers(); ++l) {

@@ -1,7 +1,7 @@
 // Mean-field predictions of gradient flow at init (Poole et al. 2016; Schoenholz et al. 2017;
 // He et al. 2015): the forward variance map q_l = sigma_w^2 E[phi(z_{l-1})^2] + sigma_b^2 and the
 // backward factor chi_l = sigma_w^2 E[phi'(z_l)^2], z_l ~ N(mean bias, q_l - mean bias^2),
-// expectations by Gauss-Hermite quadrature. The same maps over a pair of examples (Poole et al.'s
+// expectations by quadrature split at the activation's kink (gaussian_quadrature.hpp). The same maps over a pair of examples (Poole et al.'s
 // covariance map) give the cross-example terms of a batch's weight gradient, which matter when
 // activations share a mean (relu, sigmoid). Valid for wide layers at init with independent random
 // weights; not after training (theory_caveats says when a run is outside that regime).
@@ -18,9 +18,6 @@
 #include "train/records.hpp"
 
 namespace gradflow {
-
-// E[f(z)] for z ~ N(0, 1) by n-point Gauss-Hermite quadrature (Golub & Welsch 1969).
-double gaussian_expectation(const std::function<double(double)>& f, int points = 96);
 
 // What the prediction needs from a network: hidden layers 0..hidden-1, then the output layer.
 struct FlowInputs {
@@ -50,6 +47,9 @@ struct FlowPrediction {
   std::vector<double> q;    // pre-activation second moment per unit, hidden layers
   std::vector<double> k;    // pre-activation product of two different examples, hidden layers
   std::vector<double> chi;  // backward factor through hidden layer l (uses W_{l+1}'s variance)
+  // Per hidden layer: the pre-activations' mean (the layer's mean bias) over their std across
+  // units; far from 0, most units sit on one side of the activation's kink (theory_caveats).
+  std::vector<double> mean_over_std;
   // log10(RMS per-example ||delta_l|| / the output layer's) and log10(||dW_l|| / ||dW_out||)
   // of a batch's mean loss, every layer (the output layer's entries are 0).
   std::vector<double> delta_log10;
@@ -64,7 +64,8 @@ FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<
                             long inputs);
 
 // Why the prediction may not describe this run at init; empty when it should.
-std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout);
+std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout,
+                                        const FlowPrediction& prediction);
 
 // Copies a prediction into the step-0 layer records and the run summary.
 void attach_prediction(const FlowPrediction& p, std::vector<LayerRecord>& layers);

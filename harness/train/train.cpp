@@ -10,6 +10,7 @@
 
 #include "base/errors.hpp"
 #include "nn/init.hpp"
+#include "train/divergence_window.hpp"
 #include "train/lifecycle.hpp"
 #include "nn/loss.hpp"
 #include "nn/optimizer.hpp"
@@ -119,11 +120,13 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
     layers[std::size_t(l)].output = l + 1 == num_layers;
   }
 
+  DivergenceWindow window = make_divergence_window(config.log.divergence_window, layers);
+
   TrainResult result;
   RunSummary& summary = result.summary;
   summary.parameters = long(layout.parameter_count);
   attach_prediction(theory, summary);
-  summary.theory_caveats = theory_caveats(config, layout);
+  summary.theory_caveats = theory_caveats(config, layout, theory);
   StepRecord last_step;
   double max_grad_norm = 0;
 
@@ -142,10 +145,18 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
     const bool log_planned = k % config.log.every == 0 || k == tc.steps;
     mlp_backward(mlp, ws, log_planned ? squares.delta.data() : nullptr);
     const double grad_norm = gradient_squares(mlp, squares);
+    // Every step, not only logged ones: a blow-up between two logged steps is an explosion.
+    if (std::isfinite(grad_norm)) max_grad_norm = std::max(max_grad_norm, grad_norm);
 
     const bool diverged = !std::isfinite(lv.loss) || !std::isfinite(grad_norm);
     const bool log_now = log_planned || diverged;
+    if (!log_now)
+      remember_step(window, {k, learning_rate(tc, k), lv.loss, kNaN, kNaN, kNaN, grad_norm,
+                             tc.clip_norm > 0 && grad_norm > tc.clip_norm},
+                    mlp, squares);
     if (log_now) {
+      if (diverged) log_held_steps(window, observer);  // the blow-up, then the NaN step
+      forget_steps(window);
       StepRecord step;
       step.step = k;
       step.lr = learning_rate(tc, k);
@@ -185,7 +196,6 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
           r.theory_delta_log10 = r.theory_grad_w_log10 = kNaN;
       }
       last_step = step;
-      if (std::isfinite(grad_norm)) max_grad_norm = std::max(max_grad_norm, grad_norm);
     }
     if (diverged) {
       summary.status = RunStatus::diverged;
@@ -224,9 +234,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
   fill_flow_indicators(summary, init_layers, layers);
   result.lifecycle = lifecycle_records(lifecycle);
   fill_lifecycle_indicators(summary, result.lifecycle);
-  const std::vector<Verdict> verdicts = judge_run(summary, config.verdict);
-  summary.verdict = kVerdictNames[std::size_t(verdicts.front())];
-  summary.verdicts = verdict_list(verdicts);
+  judge_summary(summary, config.verdict);
   if (config.log.save_params && summary.status == RunStatus::completed)
     observer.on_parameters("final", get_parameters(mlp));
   return result;
