@@ -194,11 +194,46 @@ def check_initialization(name, runs, layers):
                   f"at depth {deep} (0.1..10), final loss {fmt(loss)} < 1.0 (chance ln 4)")
 
 
+def check_fashion(name, runs, layers):
+    """experiments/f_fashion_mnist: three studies on Fashion-MNIST, told apart by shape."""
+    for seed, r in runs.groupby("seed"):
+        tag = f"{name} seed {seed}"
+        dying = r[(r["model.depth"] == 3) & (r["model.width"] == 256)]
+        depth = r[r["model.width"] == 64]
+        base = r[(r["model.depth"] == 2) & (r["model.width"] == 256)]
+        adam = dying[dying["train.optimizer"] == "adam"]
+        relu = adam[adam["model.activation"] == "relu"].sort_values("train.lr")
+        dead = relu["max_dead_fraction_final"].to_numpy()
+        check(tag, np.all(np.diff(dead) > 0) and dead[-1] > 0.5,
+              f"Adam, relu: the worst layer's dead fraction at the end grows with lr "
+              f"{fmt(relu['train.lr'])}: {fmt(dead)}, > 0.5 at the largest")
+        leaky = dying[dying["model.activation"] == "leaky_relu"]
+        check(tag, (leaky["max_dead_fraction_final"] == 0).all(),
+              f"leaky_relu: no dead unit in any of its {len(leaky)} runs (SGD and Adam, every lr)")
+        by = {a: g.sort_values("model.depth") for a, g in depth.groupby("model.activation")}
+        sig, tanh = by["sigmoid"], by["tanh"]
+        ratio = sig["grad_ratio_log10_init"].to_numpy()
+        check(tag, np.all(np.diff(ratio) < 0) and ratio[0] < -3 and
+              (sig["final_probe_accuracy"] < 0.2).all(),
+              f"sigmoid/Xavier at depth {fmt(sig['model.depth'])}: log10 grad ratio at init "
+              f"{fmt(ratio)} falls with depth (< -3 at the shallowest) and the net stays at chance "
+              f"(probe accuracy {fmt(sig['final_probe_accuracy'])} < 0.2)")
+        t = tanh["grad_ratio_log10_init"].to_numpy()
+        check(tag, np.all(np.abs(t) < 1) and (tanh["final_probe_accuracy"] > 0.7).all(),
+              f"tanh/Xavier: log10 grad ratio at init {fmt(t)} within 1 decade, probe accuracy "
+              f"{fmt(tanh['final_probe_accuracy'])} > 0.7 at every depth")
+        check(tag, len(base) == 1 and base["status"].iloc[0] == "completed" and
+              base["final_probe_accuracy"].iloc[0] >= 0.85,
+              f"baseline 784-256-256-10 relu, Adam, 2 epochs: probe (test) accuracy "
+              f"{base['final_probe_accuracy'].iloc[0]:.4f} >= 0.85 on all 10000 test images")
+
+
 EXPERIMENTS = {
     "a_vanishing": check_vanishing,
     "b_dying_relu": check_dying,
     "c_exploding": check_exploding,
     "d_initialization": check_initialization,
+    "f_fashion_mnist": check_fashion,
 }
 
 

@@ -10,6 +10,7 @@
 #   config_fuzzer    the config front end: JSON -> --set -> validation -> sweep -> work estimate
 #   csv_data_fuzzer  the CSV data loader and the reader of our own tables, with a round trip
 #   npy_fuzzer       the .npy reader (model.init_from), with a round trip
+#   idx_fuzzer       the IDX reader (Fashion-MNIST): gzip inflate, header and size checks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,7 @@ TARGETS=(
   "config_fuzzer    build-fuzz/seeds/config:fuzz/regressions  fuzz/config.dict  65536"
   "csv_data_fuzzer  fuzz/seeds/csv_data                       -                 65536"
   "npy_fuzzer       fuzz/seeds/npy                            -                 65536"
+  "idx_fuzzer       build-fuzz/seeds/idx                      -                 65536"
 )
 
 seconds="${1:-60}"
@@ -67,6 +69,18 @@ for f in configs/*.json configs/regression/*.json; do
   cp "$f" "$seeds/$name"
   { cat "$f"; printf '\0model.depth=3\0sweep.seeds=2'; } > "$seeds/${name}_set"
 done
+
+# IDX seeds: an image file (2 images of 2x3, u8), a label file, one of each other type, and
+# gzip-compressed copies (the fuzzer then mutates inside and around the deflate stream).
+seeds=build-fuzz/seeds/idx
+rm -rf "$seeds"
+mkdir -p "$seeds"
+printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x03\x00\x10\x20\x30\x40\xff\x01\x02\x03\x04\x05\x06' > "$seeds/images"
+printf '\x00\x00\x08\x01\x00\x00\x00\x03\x00\x01\x09' > "$seeds/labels"
+printf '\x00\x00\x0b\x01\x00\x00\x00\x02\x01\x00\xff\xfe' > "$seeds/short"
+printf '\x00\x00\x0d\x02\x00\x00\x00\x01\x00\x00\x00\x02\x3f\x80\x00\x00\x7f\xc0\x00\x00' > "$seeds/float"
+printf '\x00\x00\x0e\x01\x00\x00\x00\x01\x3f\xf0\x00\x00\x00\x00\x00\x00' > "$seeds/double"
+for f in images labels short float; do gzip -9 -n -c "$seeds/$f" > "$seeds/$f.gz"; done
 
 # -timeout: one input taking 25 s is a hang (config sweeps are capped at 300 runs, see
 #   fuzz/front_end.hpp: a few seconds under the sanitizers).

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make git pkg-config libeigen3-dev nlohmann-json3-dev libspdlog-dev catch2
-          libcli11-dev)
+          libcli11-dev zlib1g-dev)
 packages+=("$@")  # callers may add packages (the test script adds what only tests need)
 
 missing=()

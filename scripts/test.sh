@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 # let the slurm_submit test start a single-node cluster (scripts/slurm_local.sh); chromium
 # renders the HTML report headless (with a font, so text shows) and python3-pil checks its
 # screenshot (scripts/check_report_render.sh); pandas, matplotlib, nbconvert and ipykernel let
-# the "experiments" test check findings and execute the notebooks.
+# the "experiments" test check findings and execute the notebooks; dataset-fashion-mnist is the
+# data of experiment f and of the fashion_mnist tests.
 bash scripts/setup.sh python3-numpy slurmctld slurmd slurm-client munge chromium fonts-dejavu-core \
-  python3-pil python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel
+  python3-pil python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel \
+  dataset-fashion-mnist
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
 
@@ -19,7 +21,8 @@ ctest --output-on-failure -j "$(nproc)" "$@"
 # on this machine), so it runs only with GRADFLOW_SANITIZE_SUITE=1 (or bash scripts/sanitize.sh).
 cd ..
 if [ "${GRADFLOW_FUZZ_SECONDS:-60}" != 0 ]; then
-  bash scripts/fuzz.sh "${GRADFLOW_FUZZ_SECONDS:-60}"
+  bash scripts/fuzz.sh "${GRADFLOW_FUZZ_SECONDS:-60}" config
+  bash scripts/fuzz.sh "$(( (${GRADFLOW_FUZZ_SECONDS:-60} + 1) / 2 ))" idx
 fi
 if [ "${GRADFLOW_SANITIZE_SUITE:-0}" != 0 ]; then
   bash scripts/sanitize.sh

@@ -91,8 +91,10 @@ inline CliResult shell(const std::string& command_line) {
   return r;
 }
 
-inline CliResult gradflow_cli(const std::string& args) {
-  return shell(std::string(GRADFLOW_BINARY) + " " + args);
+// `env`: variable assignments for its environment ("NAME=value ...").
+inline CliResult gradflow_cli(const std::string& args, const std::string& env = "") {
+  return shell((env.empty() ? "" : "env " + env + " ") + std::string(GRADFLOW_BINARY) + " " +
+               args);
 }
 
 // Every file under `dir` (relative path -> bytes), except the lock file, which holds a pid.

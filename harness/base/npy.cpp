@@ -210,12 +210,70 @@ void write_npy(const std::string& path, const MatD& m, bool as_vector) {
   write_file_atomic(path, npy_bytes(m, as_vector));
 }
 
-MatD read_npy(const std::string& path, std::uintmax_t max_bytes) {
-  return parse_npy(read_whole_file(path, max_bytes), path);
+std::uint64_t NpyArray::count() const {
+  std::uint64_t n = 1;
+  for (std::uint64_t d : shape) n *= d;
+  return n;
 }
 
-MatD parse_npy(std::string_view bytes, const std::string& path) {
-  if (bytes.size() < kMagicSize + 2 || bytes.substr(0, kMagicSize) != std::string_view(kMagic, kMagicSize))
+namespace {
+
+// Element width in bytes of a supported dtype, or 0.
+std::size_t dtype_width(const std::string& d) {
+  if (d == "<f8" || d == "<i8" || d == "<u8") return 8;
+  if (d == "<f4" || d == "<i4" || d == "<u4") return 4;
+  if (d == "<i2" || d == "<u2") return 2;
+  if (d == "|u1" || d == "|i1" || d == "<u1" || d == "<i1") return 1;
+  return 0;
+}
+
+template <class T>
+T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+double NpyArray::value(std::uint64_t i) const {
+  const std::size_t w = dtype_width(descr);
+  const char* p = bytes.data() + data_offset + i * w;
+  const char kind = descr[1];
+  if (kind == 'f') return w == 8 ? load<double>(p) : load<float>(p);
+  if (kind == 'i') {
+    switch (w) {
+      case 1:
+        return load<std::int8_t>(p);
+      case 2:
+        return load<std::int16_t>(p);
+      case 4:
+        return load<std::int32_t>(p);
+      default:
+        return double(load<std::int64_t>(p));
+    }
+  }
+  switch (w) {
+    case 1:
+      return load<std::uint8_t>(p);
+    case 2:
+      return load<std::uint16_t>(p);
+    case 4:
+      return load<std::uint32_t>(p);
+    default:
+      return double(load<std::uint64_t>(p));
+  }
+}
+
+NpyArray read_npy_array(const std::string& path, std::uintmax_t max_bytes) {
+  return parse_npy_array(read_whole_file(path, max_bytes), path);
+}
+
+NpyArray parse_npy_array(std::string file_bytes, const std::string& path) {
+  NpyArray a;
+  a.bytes = std::move(file_bytes);
+  const std::string& bytes = a.bytes;
+  if (bytes.size() < kMagicSize + 2 || bytes.compare(0, kMagicSize, kMagic, kMagicSize) != 0)
     throw InputError(path, "", "not a .npy file (it does not start with \"\\x93NUMPY\")");
   const int major = static_cast<unsigned char>(bytes[6]);
   const int minor = static_cast<unsigned char>(bytes[7]);
@@ -231,38 +289,60 @@ MatD parse_npy(std::string_view bytes, const std::string& path) {
   if (bytes.size() - header_start < header_len) throw InputError(path, "", "truncated .npy header");
 
   const Header h =
-      HeaderParser(bytes.substr(header_start, header_len), path).parse();
+      HeaderParser(std::string_view(bytes).substr(header_start, header_len), path).parse();
   if (!h.descr || !h.fortran_order || !h.shape)
     throw InputError(path, "",
                      "bad .npy header: 'descr', 'fortran_order' and 'shape' are required");
-  const bool is_f8 = *h.descr == "<f8";
-  if (!is_f8 && *h.descr != "<f4")
+  a.descr = *h.descr;
+  a.fortran_order = *h.fortran_order;
+  a.shape = *h.shape;
+  a.data_offset = header_start + header_len;
+  const std::uint64_t element = dtype_width(a.descr);
+  if (element == 0)
     throw InputError(path, "",
-                     "unsupported dtype '" + *h.descr +
-                         "': expected '<f8' (float64) or '<f4' (float32), little-endian");
-  const std::vector<std::uint64_t>& shape = *h.shape;
-  if (shape.size() != 1 && shape.size() != 2)
-    throw InputError(path, "",
-                     "unsupported shape " + shape_text(shape) + ": expected a 1-D or 2-D array");
-
-  const std::uint64_t rows = shape[0], cols = shape.size() == 2 ? shape[1] : 1;
-  const std::uint64_t element = is_f8 ? 8 : 4;
-  const std::uint64_t available = bytes.size() - header_start - header_len;
-  // rows * cols * element can overflow for a hostile shape (each dimension is < 2^53).
-  const bool overflow =
-      cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / element / cols;
-  const std::uint64_t needed = overflow ? 0 : rows * cols * element;
+                     "unsupported dtype '" + a.descr +
+                         "': expected float64, float32 or an integer type, little-endian "
+                         "('<f8', '<f4', '|u1', '<i4', '<i8', ...)");
+  const std::uint64_t available = bytes.size() - a.data_offset;
+  // The product can overflow for a hostile shape (each dimension is < 2^53).
+  bool overflow = false;
+  std::uint64_t needed = element;
+  for (std::uint64_t d : a.shape) {
+    if (d != 0 && needed > std::numeric_limits<std::uint64_t>::max() / d) overflow = true;
+    needed = overflow ? 0 : needed * d;
+  }
   if (overflow || needed != available)
     throw InputError(path, "",
-                     "file size does not match shape " + shape_text(shape) + " of '" + *h.descr +
+                     "file size does not match shape " + shape_text(a.shape) + " of '" + a.descr +
                          "': expected " + (overflow ? "over 2^64" : std::to_string(needed)) +
                          " data bytes, found " + std::to_string(available) +
                          (overflow || available < needed ? " (truncated)" : ""));
+  return a;
+}
 
-  const char* data = bytes.data() + header_start + header_len;
+MatD read_npy(const std::string& path, std::uintmax_t max_bytes) {
+  return npy_matrix(read_npy_array(path, max_bytes), path);
+}
+
+MatD parse_npy(std::string_view bytes, const std::string& path) {
+  return npy_matrix(parse_npy_array(std::string(bytes), path), path);
+}
+
+MatD npy_matrix(const NpyArray& a, const std::string& path) {
+  const bool is_f8 = a.descr == "<f8";
+  if (!is_f8 && a.descr != "<f4")
+    throw InputError(path, "",
+                     "unsupported dtype '" + a.descr +
+                         "': expected '<f8' (float64) or '<f4' (float32), little-endian");
+  const std::vector<std::uint64_t>& shape = a.shape;
+  if (shape.size() != 1 && shape.size() != 2)
+    throw InputError(path, "",
+                     "unsupported shape " + shape_text(shape) + ": expected a 1-D or 2-D array");
+  const std::uint64_t rows = shape[0], cols = shape.size() == 2 ? shape[1] : 1;
+  const char* data = a.bytes.data() + a.data_offset;
   const long r = static_cast<long>(rows), c = static_cast<long>(cols);
-  return is_f8 ? decode<double>(data, r, c, *h.fortran_order)
-               : decode<float>(data, r, c, *h.fortran_order);
+  return is_f8 ? decode<double>(data, r, c, a.fortran_order)
+               : decode<float>(data, r, c, a.fortran_order);
 }
 
 }  // namespace gradflow

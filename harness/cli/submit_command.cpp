@@ -108,7 +108,9 @@ std::string submit_sbatch(const std::vector<std::string>& argv, const std::strin
 bool uses_relative_paths(const SweepPlan& plan) {
   auto relative = [](const std::string& p) { return !p.empty() && fs::path(p).is_relative(); };
   for (const RunSpec& r : plan.runs)
-    if ((r.config.data.kind == DataKind::csv && relative(r.config.data.path)) ||
+    if ((is_file_data(r.config.data.kind) &&
+         (relative(r.config.data.path) || relative(r.config.data.labels_path) ||
+          relative(r.config.data.targets_path))) ||
         relative(r.config.model.init_from))
       return true;
   return false;

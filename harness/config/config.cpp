@@ -14,15 +14,16 @@ namespace gradflow {
 namespace {
 
 constexpr std::array<std::string_view, 2> kPrecisionNames = {"float64", "float32"};
-constexpr std::array<std::string_view, 5> kDataKindNames = {
-    "gaussian_mixture", "spirals", "teacher_student", "gaussian_targets", "csv"};
+constexpr std::array<std::string_view, 8> kDataKindNames = {
+    "gaussian_mixture", "spirals", "teacher_student", "gaussian_targets", "csv",
+    "fashion_mnist", "idx", "npy"};
 constexpr std::array<std::string_view, 2> kLossNames = {"cross_entropy", "mse"};
 constexpr std::array<std::string_view, 3> kOptimizerNames = {"sgd", "momentum", "adam"};
 constexpr std::array<std::string_view, 3> kScheduleNames = {"constant", "step", "cosine"};
 constexpr std::array<std::string_view, 2> kBiasInitNames = {"constant", "normal"};
 // Adding an enumerator without its name breaks the build here, not a run.
 static_assert(std::size_t(Precision::float32) + 1 == kPrecisionNames.size());
-static_assert(std::size_t(DataKind::csv) + 1 == kDataKindNames.size());
+static_assert(std::size_t(DataKind::npy) + 1 == kDataKindNames.size());
 static_assert(std::size_t(Loss::mse) + 1 == kLossNames.size());
 static_assert(std::size_t(Optimizer::adam) + 1 == kOptimizerNames.size());
 static_assert(std::size_t(Schedule::cosine) + 1 == kScheduleNames.size());
@@ -32,6 +33,7 @@ constexpr std::int64_t kMaxDepth = 1000;
 constexpr std::int64_t kMaxWidth = 65536;          // also dims, classes and outputs
 constexpr std::int64_t kMaxCount = 1'000'000'000;  // steps, sample counts, intervals
 constexpr std::size_t kMaxNameBytes = 128;
+constexpr long kFashionMnistTrain = 60000, kFashionMnistTest = 10000;
 
 const NumberRange kUnitHalfOpen = {0.0, 1.0, false, true};  // [0, 1)
 
@@ -98,12 +100,42 @@ void check_csv(const JsonAt& data, const DataConfig& d) {
   }
 }
 
+// fashion_mnist, idx, npy: which paths each needs (paths are relative to the config's folder).
+void check_file_data(const JsonAt& data, const JsonAt* probe_size, const DataConfig& d) {
+  const std::string kind = in_quotes(data_kind_name(d.kind));
+  if (d.kind == DataKind::fashion_mnist) {
+    if (probe_size && d.probe_size > kFashionMnistTest)
+      fail_expected(*probe_size, "at most 10000 (the probe set is taken from the 10000 test images)");
+    if (!d.labels_path.empty() || !d.targets_path.empty())
+      fail_at(data, "data.kind \"fashion_mnist\" reads its labels from the folder data.path; "
+                    "leave labels_path and targets_path out");
+    return;
+  }
+  if (d.path.empty())
+    fail_at(data, "data.kind " + kind + " needs \"path\": the " +
+                      (d.kind == DataKind::idx ? "IDX images file" : "X.npy file") +
+                      ", relative to the config's folder");
+  if (d.kind == DataKind::idx && d.labels_path.empty())
+    fail_at(data, "data.kind \"idx\" needs \"labels_path\": the IDX labels file");
+  if (d.kind == DataKind::idx && !d.targets_path.empty())
+    fail_at(data, "data.kind \"idx\" takes labels_path only (targets_path is for npy)");
+  if (d.kind == DataKind::npy && d.labels_path.empty() == d.targets_path.empty())
+    fail_at(data, std::string("data.kind \"npy\" needs exactly one of \"labels_path\" ") +
+                      "(N integer labels) or \"targets_path\" (N x outputs floats), got " +
+                      (d.labels_path.empty() ? "neither" : "both"));
+}
+
 DataConfig parse_data(ObjectReader r) {
   DataConfig d;
   d.kind = r.choice("kind", d.kind, kDataKindNames);
   if (auto seed = r.take("seed"); seed && !seed->value->is_null()) d.seed = read_unsigned(*seed);
-  d.train_size = r.integer("train_size", d.train_size, 1, kMaxCount);
-  d.probe_size = r.integer("probe_size", d.probe_size, 1, kMaxCount);
+  // File data trains on all of its rows unless told otherwise (fashion_mnist: its 60000).
+  const long all_rows = d.kind == DataKind::fashion_mnist ? kFashionMnistTrain
+                        : d.kind == DataKind::idx || d.kind == DataKind::npy ? kMaxCount
+                                                                               : d.train_size;
+  d.train_size = r.integer("train_size", all_rows, 1, kMaxCount);
+  const std::optional<JsonAt> probe_at = r.take("probe_size");
+  if (probe_at) d.probe_size = read_integer(*probe_at, 1, kMaxCount);
   if (auto dim = r.take("dim")) {
     d.dim = read_integer(*dim, 1, kMaxWidth);
     if (d.kind == DataKind::spirals && d.dim != 2) {
@@ -144,7 +176,11 @@ DataConfig parse_data(ObjectReader r) {
     }
   }
   d.standardize = r.boolean("standardize", d.standardize);
+  d.labels_path = r.string("labels_path", d.labels_path);
+  d.targets_path = r.string("targets_path", d.targets_path);
   if (d.kind == DataKind::csv) check_csv(r.at(), d);
+  if (is_file_data(d.kind) && d.kind != DataKind::csv)
+    check_file_data(r.at(), probe_at ? &*probe_at : nullptr, d);
   r.finish();
   return d;
 }
@@ -420,6 +456,9 @@ Json to_json(const Config& c) {
       {"feature_columns", d.feature_columns},
       {"standardize", d.standardize},
   };
+  // Emitted only when set, like log.probe_every: run ids hash this document.
+  if (!d.labels_path.empty()) data["labels_path"] = d.labels_path;
+  if (!d.targets_path.empty()) data["targets_path"] = d.targets_path;
   Json bias = {{"kind", str(kBiasInitNames[std::size_t(m.bias_init.kind)])}};
   if (m.bias_init.kind == BiasInit::constant) {
     bias["value"] = m.bias_init.value;
@@ -505,6 +544,11 @@ Task data_task(const DataConfig& d) {
       return Task::regression;
     case DataKind::csv:
       return d.label_column.empty() ? Task::regression : Task::classification;
+    case DataKind::fashion_mnist:
+    case DataKind::idx:
+      return Task::classification;
+    case DataKind::npy:
+      return d.targets_path.empty() ? Task::classification : Task::regression;
   }
   GF_ASSERT(false && "unknown DataKind");
   return Task::classification;

@@ -19,7 +19,16 @@ using Json = nlohmann::ordered_json;
 
 enum class Precision { float64, float32 };
 
-enum class DataKind { gaussian_mixture, spirals, teacher_student, gaussian_targets, csv };
+enum class DataKind {
+  gaussian_mixture,
+  spirals,
+  teacher_student,
+  gaussian_targets,
+  csv,
+  fashion_mnist,
+  idx,
+  npy
+};
 enum class Task { classification, regression };
 
 struct DataConfig {
@@ -43,7 +52,21 @@ struct DataConfig {
   std::vector<std::string> target_columns;  // regression
   std::vector<std::string> feature_columns; // empty: every other column
   bool standardize = true;      // z-score features using training-set statistics
+  // fashion_mnist: `path` is the folder of the four IDX files (empty: Debian's package's);
+  // idx: `path` the images, `labels_path` the labels; npy: `path` X.npy and one of
+  // `labels_path` (N integer labels) or `targets_path` (N x outputs floats)
+  std::string labels_path;
+  std::string targets_path;
 };
+
+// Where Debian's dataset-fashion-mnist installs its files.
+inline constexpr const char* kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+
+// Data read from files (their shape is known only once read).
+inline bool is_file_data(DataKind k) {
+  return k == DataKind::csv || k == DataKind::fashion_mnist || k == DataKind::idx ||
+         k == DataKind::npy;
+}
 
 struct ModelConfig {
   long depth = 4;                  // hidden layers, 1..1000

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -18,16 +19,37 @@
 #include "base/csv_table.hpp"
 #include "base/errors.hpp"
 #include "base/path_kind.hpp"
+#include "base/memory.hpp"
 #include "nn/rng.hpp"
 
 namespace gradflow {
 namespace {
 
 // Hostile or mistaken inputs (a multi-gigabyte log, a huge label) fail with a clear message
-// instead of exhausting memory: 10M cells of doubles is 80 MB.
-constexpr long kMaxCells = 10'000'000;
-constexpr std::uintmax_t kMaxBytes = std::uintmax_t{1} << 30;
+// instead of exhausting memory: the rows are counted first and the memory they would take is
+// compared with the machine's (check_csv_memory); a header is at most 10M columns.
+constexpr long kMaxColumns = 10'000'000;
 constexpr long kMaxClasses = 100'000;  // the output layer has one unit per class
+
+// Lines left in `in` (an upper bound on the records: a quoted field may span lines), counted
+// before any row is parsed so the memory check comes first; the stream is put back where it was.
+long count_remaining_lines(std::istream& in) {
+  const std::istream::pos_type start = in.tellg();
+  std::vector<char> block(std::size_t{1} << 20);
+  long lines = 1;
+  while (in) {
+    in.read(block.data(), std::streamsize(block.size()));
+    const std::size_t got = std::size_t(in.gcount());
+    if (got == 0) break;
+    for (const char* p = block.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', std::size_t(block.data() + got - p))));
+         ++p)
+      ++lines;
+  }
+  in.clear();
+  in.seekg(start);
+  return lines;
+}
 
 // A cell's text for a message, shortened so a garbage line cannot flood the terminal.
 std::string quote(std::string_view s) {
@@ -86,10 +108,6 @@ std::ifstream open_csv(const std::string& file, const std::string& config_source
   const PathInfo info = inspect_path(file);
   if (const std::string problem = regular_file_problem(info); !problem.empty())
     throw InputError(config_source, "/data/path", "cannot read " + file + ": " + problem);
-  if (info.size > kMaxBytes)
-    throw InputError(file, "",
-                     "the file has " + std::to_string(info.size) +
-                         " bytes; CSV files over 1 GiB are not supported");
   errno = 0;
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -98,6 +116,37 @@ std::ifstream open_csv(const std::string& file, const std::string& config_source
   }
   return in;
 }
+
+// Lines in the file (a cheap pass: memchr over 1 MiB blocks), an upper bound on its rows.
+long count_lines(const std::string& file) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (!f) return 0;  // open_csv has just opened it; a vanished file fails when read
+  std::vector<char> block(std::size_t{1} << 20);
+  long lines = 1;
+  std::size_t got = 0;
+  while ((got = std::fread(block.data(), 1, block.size(), f)) > 0)
+    for (const char* p = block.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', std::size_t(block.data() + got - p))));
+         ++p)
+      ++lines;
+  std::fclose(f);
+  return lines;
+}
+
+}  // namespace
+
+void check_csv_memory(long lines, std::size_t used_columns, const std::string& file,
+                      std::size_t have) {
+  const std::size_t need = 3 * 8 * std::size_t(lines) * (used_columns + 1);
+  if (have && need > have / 10 * 8)
+    throw InputError(file, "",
+                     std::to_string(lines) + " lines of " + std::to_string(used_columns) +
+                         " used columns need about " + gib(need) +
+                         " of memory to load, but the machine has " + gib(have) +
+                         "; use fewer rows or list fewer feature_columns");
+}
+
+namespace {
 
 // Where each used column sits in the header.
 struct ColumnPlan {
@@ -182,10 +231,14 @@ struct Rows {
   std::vector<int> labels;
 };
 
-Rows read_rows(std::istream& in, const ColumnPlan& plan, std::size_t line_no,
+Rows read_rows(std::istream& in, const ColumnPlan& plan, std::size_t line_no, long lines,
                const std::string& file, long classes) {
   const long columns = static_cast<long>(plan.header.size());
   Rows rows;
+  // One allocation each (lines bounds the rows): growing by doubling would peak at 1.5x.
+  rows.features.reserve(std::size_t(lines) * plan.features.size());
+  rows.targets.reserve(std::size_t(lines) * plan.targets.size());
+  if (plan.label >= 0) rows.labels.reserve(std::size_t(lines));
   std::string record;
   std::size_t first = 0;
   while (read_csv_record(in, record, line_no, first, file)) {
@@ -197,11 +250,6 @@ Rows read_rows(std::istream& in, const ColumnPlan& plan, std::size_t line_no,
       throw InputError(file, "",
                        "line " + std::to_string(line) + ": expected " + std::to_string(columns) +
                            " fields, got " + std::to_string(fields));
-    if ((rows.count + 1) * columns > kMaxCells)
-      throw InputError(file, "",
-                       "line " + std::to_string(line) + ": more than " +
-                           std::to_string(kMaxCells) +
-                           " cells (rows x columns); larger files are not supported");
     const std::vector<std::string> cells = split_csv_line(record);
     GF_ASSERT(static_cast<long>(cells.size()) == columns);
     const auto cell = [&](long col) { return cells[static_cast<std::size_t>(col)]; };
@@ -289,12 +337,15 @@ Dataset read_csv_dataset(std::istream& in, const std::string& file, const DataCo
   }
   if (trim_blanks(header_line).empty())
     throw InputError(file, "", "the file is empty; a header row naming the columns is required");
-  if (count_csv_fields(header_line) > std::size_t(kMaxCells))
+  if (count_csv_fields(header_line) > std::size_t(kMaxColumns))
     throw InputError(file, "", "line " + std::to_string(first) + ": too many columns");
   std::vector<std::string> header = split_csv_line(header_line);
   const ColumnPlan plan = plan_columns(d, task, std::move(header), file, config_source);
 
-  const Rows rows = read_rows(in, plan, line_no, file, d.classes);
+  const long lines = count_remaining_lines(in);
+  check_csv_memory(lines, plan.features.size() + plan.targets.size(), file,
+                   physical_memory_bytes());
+  const Rows rows = read_rows(in, plan, line_no, lines, file, d.classes);
   if (rows.count == 0)
     throw InputError(file, "",
                      "no data rows after the header (line " + std::to_string(first) + ")");

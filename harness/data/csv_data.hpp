@@ -2,6 +2,7 @@
 // use make_dataset). Format, limits and error messages are documented in csv_data.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <istream>
 #include <string>
@@ -20,5 +21,11 @@ Dataset load_csv_dataset(const DataConfig& d, std::uint64_t seed, const std::str
 // The same from an open stream whose content came from `file` (the fuzzer feeds it bytes).
 Dataset read_csv_dataset(std::istream& in, const std::string& file, const DataConfig& d,
                          std::uint64_t seed, const std::string& config_source);
+
+// Refuses (InputError naming `file`) a CSV of `lines` lines whose `used_columns` would not fit
+// in 80% of `have` bytes of memory: held at once are the parsed rows, their train/probe split
+// and training's copy, 8 bytes a value each. Called before any row is parsed.
+void check_csv_memory(long lines, std::size_t used_columns, const std::string& file,
+                      std::size_t have);
 
 }  // namespace gradflow

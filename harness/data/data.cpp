@@ -8,6 +8,7 @@
 
 #include "nn/activation.hpp"
 #include "data/csv_data.hpp"
+#include "data/file_data.hpp"
 #include "base/errors.hpp"
 #include "nn/init.hpp"
 #include "nn/rng.hpp"
@@ -157,10 +158,18 @@ Examples gaussian_targets(const DataConfig& d, long n, Rng& rng) {
 
 }  // namespace
 
-Dataset make_dataset(const DataConfig& d, std::uint64_t seed, const std::string& config_source) {
+bool dataset_uses_seed(const DataConfig& d) { return d.kind != DataKind::fashion_mnist; }
+
+Dataset make_dataset(const DataConfig& d, std::uint64_t seed, const std::string& config_source,
+                     Precision precision) {
   // Sizes were validated with the config; here they are invariants.
   GF_ASSERT(d.train_size >= 1 && d.probe_size >= 0);
+  // CSV data stays in double, as synthetic data: the theory's input moments are taken on it,
+  // and holding float32 would move float32 runs' predictions.
   if (d.kind == DataKind::csv) return load_csv_dataset(d, seed, config_source);
+  if (d.kind == DataKind::fashion_mnist) return load_fashion_mnist(d, config_source, precision);
+  if (d.kind == DataKind::idx) return load_idx_dataset(d, seed, config_source, precision);
+  if (d.kind == DataKind::npy) return load_npy_dataset(d, seed, config_source, precision);
 
   const long n = d.train_size + d.probe_size;
   Rng rng = make_rng(seed, "data");
@@ -179,6 +188,9 @@ Dataset make_dataset(const DataConfig& d, std::uint64_t seed, const std::string&
       GF_ASSERT(d.dim >= 1 && d.outputs >= 1);
       return split(Task::regression, d.outputs, gaussian_targets(d, n, rng), d.train_size);
     case DataKind::csv:
+    case DataKind::fashion_mnist:
+    case DataKind::idx:
+    case DataKind::npy:
       break;  // handled above
   }
   GF_ASSERT(false && "unknown data kind");

@@ -31,6 +31,9 @@ NetworkShape network_shape(const Config& config) {
     case DataKind::gaussian_targets:
       return {d.dim, d.outputs};
     case DataKind::csv:
+    case DataKind::fashion_mnist:
+    case DataKind::idx:
+    case DataKind::npy:
       return csv_shape(config);
   }
   GF_ASSERT(false && "unknown DataKind");
@@ -39,13 +42,13 @@ NetworkShape network_shape(const Config& config) {
 
 WorkEstimate estimate_work(const std::vector<RunSpec>& runs) {
   WorkEstimate work;
-  // The shape of a csv data set depends on its file and columns, not on the run's seed, so runs
+  // The shape of a file data set depends on its file and columns, not on the run's seed, so runs
   // that differ elsewhere share one load. Keyed by folder + resolved data section.
   std::map<std::string, NetworkShape> csv_shapes;
   for (const RunSpec& run : runs) {
     const Config& c = run.config;
     NetworkShape shape;
-    if (c.data.kind == DataKind::csv) {
+    if (is_file_data(c.data.kind)) {
       const std::string key = c.base_dir + "\n" + to_json(c)["data"].dump();
       auto it = csv_shapes.find(key);
       if (it == csv_shapes.end()) it = csv_shapes.emplace(key, network_shape(c)).first;

@@ -7,25 +7,15 @@
 
 #include "base/atomic_file.hpp"
 #include "base/errors.hpp"
+#include "base/memory.hpp"
 #include "io/params_io.hpp"
+#include "io/writers.hpp"
 #include "run/plan.hpp"
 #include "run/results_folder.hpp"
 #include "train/train.hpp"
-#include "io/writers.hpp"
 
 namespace gradflow {
 namespace {
-
-std::size_t physical_memory_bytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : 0;
-}
-
-std::string gib(std::size_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1ull << 30));
-  return buf;
-}
 
 // Streams CSV rows into temp files and keeps the first and last layer records.
 class RunFiles : public TrainObserver {
@@ -148,17 +138,33 @@ void check_run_memory(const Config& config) {
   check_memory(config, config_layout(config, network_shape(config)));
 }
 
-PreparedRun prepare_run(const Config& config) {
+Dataset build_dataset(const Config& config) {
+  // Synthetic data's shape follows from the config: check memory before generating anything
+  // (10^9 examples of dimension 65536 would not fit). A data file is bounded by its loader's
+  // checks, and decides the shape itself.
+  if (!is_file_data(config.data.kind)) check_run_memory(config);
+  const std::uint64_t data_seed = config.data.seed.value_or(config.seed);
+  return make_dataset(config.data, data_seed, config.source, config.precision);
+}
+
+PreparedRun prepare_run(const Config& config) { return prepare_run(config, nullptr); }
+
+PreparedRun prepare_run(const Config& config, std::shared_ptr<const Dataset> data) {
   PreparedRun run;
   run.config = config;
-  // Synthetic data's shape follows from the config: check memory before generating anything
-  // (10^9 examples of dimension 65536 would not fit). A csv file is bounded by its loader's
-  // limits, and decides the shape itself.
-  if (config.data.kind != DataKind::csv) check_run_memory(config);
-  const std::uint64_t data_seed = config.data.seed.value_or(config.seed);
-  run.data = make_dataset(config.data, data_seed, config.source);
-  run.layout = layout_for(config, run.data);
-  check_memory(config, run.layout);
+  if (data)
+    run.shared_data = std::move(data);
+  else
+    run.data = build_dataset(config);
+  run.layout = layout_for(config, run.dataset());
+  // File data may train on fewer rows than data.train_size asks (all of a file by default):
+  // estimate with the rows it holds.
+  Config held = config;
+  if (is_file_data(config.data.kind)) {
+    held.data.train_size = run.dataset().train.size();
+    held.data.probe_size = run.dataset().probe.size();
+  }
+  check_memory(held, run.layout);
 
   if (config.model.init_from.empty()) {
     run.start = initial_parameters(config, run.layout);
@@ -180,7 +186,7 @@ RunOutcome execute_run(PreparedRun run, const std::string& out_dir,
 
   RunFiles files(out_dir, progress);
   // Moved: training drops the double copy of the initial parameters once it has its own.
-  const TrainResult result = train(run.config, run.data, std::move(run.start), files);
+  const TrainResult result = train(run.config, run.dataset(), std::move(run.start), files);
   RunOutcome outcome;
   outcome.summary = result.summary;
   outcome.interrupted = result.interrupted;

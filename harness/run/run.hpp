@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,15 +17,23 @@ namespace gradflow {
 
 struct PreparedRun {
   Config config;
-  Dataset data;
+  Dataset data;  // built for this run, or empty when `shared_data` is set
+  std::shared_ptr<const Dataset> shared_data;  // one copy for the runs of a sweep that use it
   MlpLayout layout;
   Parameters start;
+  const Dataset& dataset() const { return shared_data ? *shared_data : data; }
 };
 
 // Builds the data set and the initial parameters (drawn, or loaded from model.init_from) and
 // refuses a run whose memory would not fit this machine (before generating synthetic data).
 // Throws InputError; writes nothing.
 PreparedRun prepare_run(const Config& config);
+// The same with a data set already built for this config (make_dataset with its data section,
+// data seed and precision), shared read-only with other runs.
+PreparedRun prepare_run(const Config& config, std::shared_ptr<const Dataset> data);
+
+// Builds the data set `config` trains on, in the run's precision (see make_dataset).
+Dataset build_dataset(const Config& config);
 
 // Refuses (InputError naming the config and /model or /data) a run whose estimated memory
 // exceeds 80% of this machine's, from its config alone (a csv file is read for its shape).

@@ -24,14 +24,25 @@ double mean_pair_product(const MatD& x) {
   return (all - own) / (n * (n - 1) * double(x.rows()));
 }
 
+// The same two for inputs held in float32 (file data of float32 runs), summed in double.
+double mean_square_f32(const Mat<float>& m) {
+  return m.size() ? squared_norm(m.data(), std::size_t(m.size())) / double(m.size()) : 0.0;
+}
+double mean_pair_product_f32(const Mat<float>& x) {
+  const double n = double(x.cols());
+  if (n < 2 || x.rows() == 0) return 0.0;
+  const double all = x.cast<double>().rowwise().sum().squaredNorm();
+  return (all - squared_norm(x.data(), std::size_t(x.size()))) / (n * (n - 1) * double(x.rows()));
+}
+
 }  // namespace
 
 FlowInputs flow_inputs(const Config& config, const Parameters& start, const Examples& train) {
   FlowInputs in;
   in.activation = config.model.activation_spec();
-  in.inputs = train.x.rows();
-  in.q_input = mean_square(train.x);
-  in.k_input = mean_pair_product(train.x);
+  in.inputs = train.features();
+  in.q_input = train.x32.size() ? mean_square_f32(train.x32) : mean_square(train.x);
+  in.k_input = train.x32.size() ? mean_pair_product_f32(train.x32) : mean_pair_product(train.x);
   in.batch = config.train.batch_size;
   in.mse = config.train.loss == Loss::mse;
   if (in.mse && train.y.size()) {

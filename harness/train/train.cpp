@@ -84,7 +84,8 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
   Workspace<T> ws = make_workspace<T>(layout, batch_size);
   OptimizerState<T> opt = make_optimizer_state<T>(tc, layout);
   ProbeSet<T> probe = make_probe_set<T>(data.probe, data.outputs);
-  const Mat<T> train_x = data.train.x.cast<T>();
+  Mat<T> cast_x;  // empty when the data set holds the inputs in T already (no copy)
+  const Mat<T>& train_x = inputs_as<T>(data.train, cast_x);
   Mat<T> train_y;  // MSE targets: regression values, or one-hot labels
   if (!cross_entropy) {
     if (classification) {
