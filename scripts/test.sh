@@ -14,15 +14,14 @@ bash scripts/setup.sh python3-numpy slurmctld slurmd slurm-client munge chromium
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
 
-# Robustness (issues 6, 11): fuzz the input readers (config, CSV, .npy) for 60 s in all, shared
+# Robustness (issues 6, 11): fuzz the input readers (config, CSV, .npy, IDX) for 60 s in all, shared
 # by fuzz.sh's targets (clang + libFuzzer, installed by fuzz.sh if missing; ~3 min of CPU with
 # its build). GRADFLOW_FUZZ_SECONDS=0 skips it.
 # The suite under ASan + UBSan costs a second full build (~12 min of CPU for the library alone
 # on this machine), so it runs only with GRADFLOW_SANITIZE_SUITE=1 (or bash scripts/sanitize.sh).
 cd ..
 if [ "${GRADFLOW_FUZZ_SECONDS:-60}" != 0 ]; then
-  bash scripts/fuzz.sh "${GRADFLOW_FUZZ_SECONDS:-60}" config
-  bash scripts/fuzz.sh "$(( (${GRADFLOW_FUZZ_SECONDS:-60} + 1) / 2 ))" idx
+  bash scripts/fuzz.sh "${GRADFLOW_FUZZ_SECONDS:-60}"  # every target, sharing the seconds
 fi
 if [ "${GRADFLOW_SANITIZE_SUITE:-0}" != 0 ]; then
   bash scripts/sanitize.sh
