@@ -1,0 +1,53 @@
+// What a network is made of, as plain data: a list of layer specs, read from the config
+// (model.layers, or the shorthand keys expanded into it) and turned into a Network by
+// nn/network.hpp. The output layer (dense to the data's outputs, linear) is not in the list:
+// every network gets one appended.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "nn/activation.hpp"
+
+namespace gradflow {
+
+// Closed set of layer kinds (ggml style: enum + name table + count checked in layer_spec.cpp).
+enum class LayerKind {
+  dense,       // z = W x + b
+  activation,  // one of the 10 fixed activations, elementwise
+  prelu,       // max(0, x) + a_u min(0, x), one learnable slope a_u per unit (He et al. 2015)
+  batch_norm,  // per unit over the batch, then gamma, beta (Ioffe & Szegedy 2015)
+  layer_norm,  // per example over its units, then gamma, beta (Ba et al. 2016)
+  residual,    // out = skip(x) + s * body(x), body its own list of layers (He et al. 2016)
+};
+inline constexpr std::size_t kLayerKindCount = 6;
+extern const std::array<std::string_view, kLayerKindCount> kLayerKindNames;
+std::string_view layer_kind_name(LayerKind k);
+bool parse_layer_kind(std::string_view name, LayerKind& out);
+
+// How a residual block scales its branch.
+enum class ResidualScale {
+  constant,         // s = scale_value (1: plain ResNet)
+  inv_sqrt_blocks,  // s = 1 / sqrt(number of residual blocks in the network)
+  rezero,           // s = alpha, one learnable scalar per block, initialized to 0
+                    // (Bachlechner et al. 2020; SkipInit, De & Smith 2020)
+};
+
+inline constexpr double kNormEpsilon = 1e-5;  // batch_norm and layer_norm, as PyTorch
+
+struct LayerSpec {
+  LayerKind kind = LayerKind::dense;
+  long units = 0;              // dense: fan_out
+  ActivationSpec activation;   // activation
+  double prelu_init = 0.25;    // prelu: initial slope of every unit
+  bool affine = true;          // batch_norm, layer_norm: learnable gamma (init 1), beta (init 0)
+  double momentum = 0.1;       // batch_norm: running = (1 - m) running + m batch (PyTorch's)
+  ResidualScale scale = ResidualScale::constant;  // residual
+  double scale_value = 1.0;    // residual, ResidualScale::constant
+  std::vector<LayerSpec> body; // residual: the branch; a dense projection is added on the skip
+                               // when the body changes the width
+};
+
+}  // namespace gradflow
