@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "nn/model.hpp"
+#include "nn/network.hpp"
 #include "run/run.hpp"
 #include "train/train.hpp"
 #include "version.hpp"
@@ -59,7 +59,7 @@ struct StepTimer : TrainObserver {
     if (step == last) t1 = Clock::now();
     return true;
   }
-  void on_parameters(std::string_view, const Parameters&) override {}
+  void on_parameters(std::string_view, const NetworkLayout&, const Parameters&) override {}
 };
 
 Config workload_config(const Workload& w, const std::string& precision) {
@@ -97,8 +97,9 @@ double time_train(const PreparedRun& run, bool metrics, bool probe, long steps) 
 template <class T>
 struct GemmStep {
   std::vector<Mat<T>> w, a, z, dw, da;
-  explicit GemmStep(const MlpLayout& layout) {
-    for (const LayerShape& s : layout.layers) {
+  explicit GemmStep(const NetworkLayout& layout) {
+    for (const RowInfo& s : layout.rows) {
+      if (s.kind != RowKind::dense && s.kind != RowKind::output) continue;
       w.push_back(Mat<T>::Constant(s.fan_out, s.fan_in, T(0.01)));
       a.push_back(Mat<T>::Constant(s.fan_in, kBatch, T(0.5)));
       z.push_back(Mat<T>::Zero(s.fan_out, kBatch));
@@ -119,7 +120,7 @@ struct GemmStep {
   }
 };
 
-double time_gemm(const MlpLayout& layout, bool f32, long reps) {
+double time_gemm(const NetworkLayout& layout, bool f32, long reps) {
   if (f32) return GemmStep<float>(layout).seconds(reps);
   return GemmStep<double>(layout).seconds(reps);
 }
@@ -161,7 +162,8 @@ Json run_workload(const Workload& w, const std::string& precision, const Options
   const PreparedRun run = prepare_run(workload_config(w, precision));
   const bool f32 = precision == "float32";
   double flops = 0;
-  for (const LayerShape& s : run.layout.layers) flops += 6.0 * kBatch * double(s.fan_in * s.fan_out);
+  for (const ParamTensor& t : run.layout.tensors)  // the GEMMs' share: 3 products per matrix
+    if (t.cols > 1) flops += 6.0 * kBatch * double(t.rows * t.cols);
   // Calibrate repetitions so each timed block lasts about min_time.
   const long n_gemm = reps_for(time_gemm(run.layout, f32, 2), o.min_time);
   const long n_off = reps_for(time_train(run, false, false, 3), o.min_time);

@@ -65,7 +65,7 @@ struct Counter : TrainObserver {
     if (step == steps - 1) counting = false;
     return true;
   }
-  void on_parameters(std::string_view, const Parameters&) override {}
+  void on_parameters(std::string_view, const NetworkLayout&, const Parameters&) override {}
 };
 
 long allocations_in_steps(const std::string& json) {

@@ -31,7 +31,9 @@ struct Collected : TrainObserver {
     layers.push_back(l);
   }
   bool on_progress(long, long, double) override { return true; }
-  void on_parameters(std::string_view, const Parameters& p) override { saved.push_back(p); }
+  void on_parameters(std::string_view, const NetworkLayout&, const Parameters& p) override {
+    saved.push_back(p);
+  }
 };
 
 struct InMemoryRun {

@@ -7,7 +7,7 @@
 #include "config/config.hpp"
 #include "nn/init.hpp"
 #include "nn/loss.hpp"
-#include "nn/model.hpp"
+#include "nn/network.hpp"
 #include "nn/rng.hpp"
 
 using namespace gradflow;
@@ -15,47 +15,60 @@ using namespace gradflow;
 namespace {
 
 struct Problem {
-  Mlp<double> mlp;
+  Network<double> mlp;
   Workspace<double> ws;
+  ActivationSpec activation;
   std::vector<int> labels;
   MatD targets;
   Loss loss;
 };
 
 double loss_value(Problem& p, bool with_gradient) {
-  mlp_forward(p.mlp, p.ws);
-  MatD* d = with_gradient ? &p.ws.delta.back() : nullptr;
+  network_forward(p.mlp, p.ws);
+  MatD* d = with_gradient ? &dlogits(p.mlp.layout, p.ws) : nullptr;
+  const MatD& z = logits(p.mlp.layout, p.ws);
   const double v = p.loss == Loss::cross_entropy
-                       ? softmax_cross_entropy<double>(p.ws.z.back(), p.labels, d).loss
-                       : mean_squared_error<double>(p.ws.z.back(), p.targets, d).loss;
-  if (with_gradient) mlp_backward(p.mlp, p.ws);
+                       ? softmax_cross_entropy<double>(z, p.labels, d).loss
+                       : mean_squared_error<double>(z, p.targets, d).loss;
+  if (with_gradient) network_backward(p.mlp, p.ws);
   return v;
+}
+
+// The dense layers (hidden ones, then the output layer): layers 0, 2, 4, ... of a plain MLP.
+std::vector<const Layer*> dense_layers(const Problem& p) {
+  std::vector<const Layer*> out;
+  for (const Layer& l : p.mlp.layout.layers)
+    if (l.kind == LayerKind::dense) out.push_back(&l);
+  return out;
 }
 
 // Smallest |z| over every hidden pre-activation: kinks (relu, leaky_relu, selu) must be
 // further from the inputs than the finite-difference step can move them.
 double closest_to_kink(const Problem& p) {
   double m = INFINITY;
-  for (std::size_t l = 0; l + 1 < p.ws.z.size(); ++l) m = std::min(m, p.ws.z[l].cwiseAbs().minCoeff());
+  const std::vector<const Layer*> dense = dense_layers(p);
+  for (std::size_t l = 0; l + 1 < dense.size(); ++l)
+    m = std::min(m, p.ws.out(*dense[l]).cwiseAbs().minCoeff());
   return m;
 }
 
 Problem make_problem(Activation act, Loss loss, std::uint64_t seed) {
-  const MlpLayout layout = make_layout(4, {5, 6, 5}, 3);
   const double param = act == Activation::leaky_relu ? 0.1 : act == Activation::elu ? 0.7 : 0.0;
-  Problem p{make_mlp<double>(layout, {act, param}), make_workspace<double>(layout, 7), {}, {}, loss};
+  const NetworkLayout layout = make_mlp_layout(4, {5, 6, 5}, 3, {act, param});
+  Problem p{make_network<double>(layout), make_workspace<double>(layout, 7, Pass::train),
+            {act, param}, {}, {}, loss};
   Rng rng = make_rng(seed, "gradcheck");
   WeightInitSpec w;
   w.kind = WeightInit::xavier_normal;
   w.gain = 1.5;
   BiasInitSpec b{BiasInit::normal, 0, 0.1, 0.3};
-  for (long l = 0; l < layout.num_layers(); ++l) {
-    MatD wl(layout.layers[l].fan_out, layout.layers[l].fan_in);
-    VecD bl(layout.layers[l].fan_out);
+  for (std::size_t l = 0; 2 * l < layout.tensors.size(); ++l) {
+    MatD wl(layout.tensors[2 * l].rows, layout.tensors[2 * l].cols);
+    VecD bl(layout.tensors[2 * l + 1].rows);
     init_weights(w, wl, rng);
     init_bias(b, bl, rng);
-    p.mlp.w(l) = wl;
-    p.mlp.b(l) = bl;
+    p.mlp.tensor(2 * l) = wl;
+    p.mlp.tensor(2 * l + 1) = bl;
   }
   for (Eigen::Index i = 0; i < p.ws.input.size(); ++i) p.ws.input.data()[i] = rng.normal();
   p.targets = MatD(3, 7);
@@ -84,11 +97,11 @@ Problem away_from_kinks(Activation act, Loss loss) {
 // Example i's own loss l_i as a function of its pre-activations at layer l (0-based; the last
 // is the logits): the rest of the network run forward on that one column.
 double example_loss_from(const Problem& p, std::size_t l, const VecD& z, long i) {
-  const std::size_t layers = p.ws.z.size();
+  const std::size_t layers = dense_layers(p).size();
   VecD current = z;
   for (std::size_t k = l + 1; k < layers; ++k) {
-    VecD a = current.unaryExpr([&](double x) { return activation_value(p.mlp.activation, x); });
-    current = p.mlp.w(long(k)) * a + p.mlp.b(long(k));
+    VecD a = current.unaryExpr([&](double x) { return activation_value(p.activation, x); });
+    current = p.mlp.tensor(2 * k) * a + p.mlp.tensor(2 * k + 1);
   }
   const MatD logits = current;
   if (p.loss == Loss::cross_entropy)
@@ -109,16 +122,17 @@ TEST_CASE("delta, per example, matches finite differences of the example's own l
   Problem p = away_from_kinks(act, loss);
   const double h = 1e-5, batch = double(p.ws.batch());
   double worst = 0;
-  for (std::size_t l = 0; l < p.ws.z.size(); ++l)
+  const std::vector<const Layer*> dense = dense_layers(p);
+  for (std::size_t l = 0; l < dense.size(); ++l)
     for (long i = 0; i < p.ws.batch(); ++i)
-      for (Eigen::Index u = 0; u < p.ws.z[l].rows(); ++u) {
-        VecD z = p.ws.z[l].col(i);
+      for (Eigen::Index u = 0; u < p.ws.out(*dense[l]).rows(); ++u) {
+        VecD z = p.ws.out(*dense[l]).col(i);
         z[u] += h;
         const double up = example_loss_from(p, l, z, i);
         z[u] -= 2 * h;
         const double down = example_loss_from(p, l, z, i);
         const double numeric = (up - down) / (2 * h);
-        const double analytic = batch * p.ws.delta[l](u, i);
+        const double analytic = batch * p.ws.dout(*dense[l])(u, i);
         const double scale = std::max({std::abs(numeric), std::abs(analytic), 1e-4});
         worst = std::max(worst, std::abs(numeric - analytic) / scale);
       }
@@ -158,17 +172,17 @@ TEST_CASE("float32 backward pass agrees with float64, every activation and loss"
   const auto loss = GENERATE(Loss::cross_entropy, Loss::mse);
   INFO("activation " << activation_name(act) << ", loss " << int(loss));
   Problem p = away_from_kinks(act, loss);
-  Mlp<float> f = make_mlp<float>(p.mlp.layout, p.mlp.activation);
+  Network<float> f = make_network<float>(p.mlp.layout);
   f.params = p.mlp.params.cast<float>();
-  Workspace<float> ws = make_workspace<float>(p.mlp.layout, 7);
+  Workspace<float> ws = make_workspace<float>(p.mlp.layout, 7, Pass::train);
   ws.input = p.ws.input.cast<float>();
-  mlp_forward(f, ws);
+  network_forward(f, ws);
   const Mat<float> targets = p.targets.cast<float>();
   if (loss == Loss::cross_entropy)
-    softmax_cross_entropy<float>(ws.z.back(), p.labels, &ws.delta.back());
+    softmax_cross_entropy<float>(logits(f.layout, ws), p.labels, &dlogits(f.layout, ws));
   else
-    mean_squared_error<float>(ws.z.back(), targets, &ws.delta.back());
-  mlp_backward(f, ws);
+    mean_squared_error<float>(logits(f.layout, ws), targets, &dlogits(f.layout, ws));
+  network_backward(f, ws);
   const double err = (f.grads.cast<double>() - p.mlp.grads).norm() / p.mlp.grads.norm();
   INFO("relative difference " << err);
   REQUIRE(err < 1e-5);

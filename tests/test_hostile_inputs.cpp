@@ -282,7 +282,7 @@ TEST_CASE("validate checks every run as run does: a later run's memory, data and
        "/model: this run needs about"},
       {{{"model.init_from", {dir.file("good") + "/params_init", dir.file("nan")}}},
        "/sweep/model.init_from/1: model.init_from = \"" + dir.file("nan") +
-           "\": /model/init_from: layer 2 contains NaN or Inf"},
+           "\": /model/init_from: " + dir.file("nan") + "/W2.npy contains NaN or Inf"},
   };
   for (const Case& c : cases) {
     nlohmann::json j = small_run();

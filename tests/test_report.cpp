@@ -203,25 +203,34 @@ TEST_CASE("Report draws the prediction anchored at the output layer, with its ca
           "[report]") {
   TempDir dir("report-theory");
   const std::string run = make_results(dir, kRunConfig, "tiny");
-  // Our own prediction, as the writers lay it out (last two columns; step 0 only, nan later),
-  // in place of the one gradflow wrote, so the anchoring can be checked exactly.
+  // Our own prediction (step 0 only, nan later) in place of the one gradflow wrote, in the
+  // theory columns wherever the header puts them, so the anchoring can be checked exactly.
   const std::string layers = read_text(run + "/layers.csv");
-  const bool has_theory = layers.substr(0, layers.find('\n')).find(",theory_") != std::string::npos;
+  auto split = [](const std::string& row) {
+    std::vector<std::string> cells;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = row.find(',', start)) != std::string::npos; start = comma + 1)
+      cells.push_back(row.substr(start, comma - start));
+    cells.push_back(row.substr(start));
+    return cells;
+  };
   std::string out;
-  std::size_t line = 0;
-  for (std::size_t pos = 0; pos < layers.size(); ++line) {
+  std::vector<std::size_t> theory;
+  for (std::size_t pos = 0, line = 0; pos < layers.size(); ++line) {
     const std::size_t end = layers.find('\n', pos);
-    std::string row = layers.substr(pos, end - pos);
+    std::vector<std::string> cells = split(layers.substr(pos, end - pos));
     pos = end + 1;
-    if (has_theory) row.resize(row.rfind(',', row.rfind(',') - 1));  // drop the two columns
     if (line == 0) {
-      out += row + ",theory_delta_log10,theory_grad_w_log10\n";
-      continue;
+      for (std::size_t i = 0; i < cells.size(); ++i)
+        if (cells[i].rfind("theory_", 0) == 0) theory.push_back(i);
+      REQUIRE(theory.size() == 2);
+    } else {
+      const bool init = cells[0] == "0";
+      const int layer = std::stoi(cells[1]);
+      for (std::size_t i : theory) cells[i] = init ? std::to_string(-0.5 * (4 - layer)) : "nan";
     }
-    const bool init = row.rfind("0,", 0) == 0;
-    const int layer = std::stoi(row.substr(row.find(',') + 1));
-    const std::string v = init ? std::to_string(-0.5 * (4 - layer)) : "nan";
-    out += row + "," + v + "," + v + "\n";
+    for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + cells[i];
+    out += "\n";
   }
   write_text(run + "/layers.csv", out);
   Json summary = Json::parse(read_text(run + "/summary.json"));

@@ -201,7 +201,7 @@ TEST_CASE("the prediction is of the drawn network: He init gives sigma_w^2 = 2, 
           "[theory]") {
   const Config c = wide_net_at_init(Activation::relu, WeightInit::he_normal, 10, 256);
   const PreparedRun run = prepare_run(c);
-  const FlowInputs in = flow_inputs(c, run.start, run.data.train);
+  const FlowInputs in = flow_inputs(c, run.layout, run.start, run.data.train);
   REQUIRE(in.widths == std::vector<long>(10, 256));
   for (std::size_t l = 0; l < 10; ++l) REQUIRE_THAT(in.sigma_w2[l], WithinAbs(2.0, 0.05));
   REQUIRE_THAT(in.q_input, WithinAbs(1.0, 0.02));  // gaussian_targets inputs are N(0, 1)
@@ -214,7 +214,7 @@ TEST_CASE("a negative bias shifts every relu unit off: the prediction collapses 
   Config c = wide_net_at_init(Activation::relu, WeightInit::he_normal, 10, 128);
   c.model.bias_init.value = -1.0;
   const PreparedRun run = prepare_run(c);
-  const FlowPrediction p = predict_flow(flow_inputs(c, run.start, run.data.train));
+  const FlowPrediction p = predict_flow(flow_inputs(c, run.layout, run.start, run.data.train));
   // z ~ N(-1, v): fewer units pass the signal each layer, until every pre-activation is the
   // bias alone (q = 1, no variance) and no gradient gets through: the network is born dead.
   for (std::size_t l = 1; l < p.q.size(); ++l) REQUIRE(p.q[l] <= p.q[l - 1]);
@@ -227,20 +227,20 @@ TEST_CASE("a negative bias shifts every relu unit off: the prediction collapses 
 TEST_CASE("theory caveats name narrow layers, low input dimension, correlated errors, loaded weights",
           "[theory]") {
   Config wide = wide_net_at_init(Activation::tanh, WeightInit::lecun_normal, 4, 128);
-  REQUIRE(theory_caveats(wide, make_layout(128, {128, 128, 128, 128}, 8), {}).empty());
+  REQUIRE(theory_caveats(wide, make_mlp_layout(128, {128, 128, 128, 128}, 8, {Activation::relu, 0}), {}).empty());
 
   Config c = wide;
   c.train.loss = Loss::cross_entropy;
   c.data.kind = DataKind::gaussian_mixture;
   c.model.init_from = "params";
-  const auto caveats = theory_caveats(c, make_layout(2, {32, 32}, 4), {});
+  const auto caveats = theory_caveats(c, make_mlp_layout(2, {32, 32}, 4, {Activation::relu, 0}), {});
   REQUIRE(caveats.size() == 4);
   CHECK_THAT(caveats[0], Catch::Matchers::Contains("32 units"));
   CHECK_THAT(caveats[1], Catch::Matchers::Contains("input dimension 2"));
   CHECK_THAT(caveats[2], Catch::Matchers::Contains("cross-entropy"));
   CHECK_THAT(caveats[3], Catch::Matchers::Contains("init_from"));
   // Deep for its width: sum of 1/width = 50/100 > 0.25.
-  const auto deep = theory_caveats(wide, make_layout(128, std::vector<long>(50, 100), 8), {});
+  const auto deep = theory_caveats(wide, make_mlp_layout(128, std::vector<long>(50, 100), 8, {Activation::relu, 0}), {});
   REQUIRE(deep.size() == 1);
   CHECK_THAT(deep[0], Catch::Matchers::Contains("0.50"));
 }
@@ -249,7 +249,7 @@ TEST_CASE("a constant bias that takes the units off the kink is a caveat", "[the
   // configs/dying_relu_bias.json: relu He with every bias at -0.5; measured delta stays near
   // 0.07 where the mean field says 1e-5, so the prediction must say it is out of its range.
   Config c = wide_net_at_init(Activation::relu, WeightInit::he_normal, 20, 128);
-  const MlpLayout layout = make_layout(128, std::vector<long>(20, 128), 8);
+  const NetworkLayout layout = make_mlp_layout(128, std::vector<long>(20, 128), 8, {Activation::relu, 0});
   FlowInputs in;
   in.activation = {Activation::relu, 0};
   in.sigma_w2.assign(21, 2.0);

@@ -31,8 +31,13 @@ Config small_run() {
   return c;
 }
 
+// A plain MLP's tensors alternate W_l, b_l.
+const MatD& weight(const Parameters& p, std::size_t layer) { return p.tensors[2 * layer]; }
+const MatD& bias(const Parameters& p, std::size_t layer) { return p.tensors[2 * layer + 1]; }
+std::size_t dense_layers(const Parameters& p) { return p.tensors.size() / 2; }
+
 double distance(const Parameters& a, const Parameters& b, std::size_t layer) {
-  return (a.w[layer] - b.w[layer]).norm();
+  return (weight(a, layer) - weight(b, layer)).norm();
 }
 
 }  // namespace
@@ -76,15 +81,16 @@ TEST_CASE("full batch SGD is plain gradient descent", "[train]") {
   REQUIRE(records.saved.size() == 2);
 
   // The gradient of the mean loss over the whole training set, computed independently.
-  Mlp<double> mlp = make_mlp<double>(prepared.layout, c.model.activation_spec());
+  Network<double> mlp = make_network<double>(prepared.layout);
   set_parameters(mlp, prepared.start);
-  Workspace<double> ws = make_workspace<double>(prepared.layout, c.data.train_size);
+  Workspace<double> ws = make_workspace<double>(prepared.layout, c.data.train_size, Pass::train);
   ws.input = prepared.data.train.x;
-  mlp_forward(mlp, ws);
-  softmax_cross_entropy<double>(ws.z.back(), prepared.data.train.labels, &ws.delta.back());
-  mlp_backward(mlp, ws);
+  network_forward(mlp, ws);
+  softmax_cross_entropy<double>(logits(mlp.layout, ws), prepared.data.train.labels,
+                                &dlogits(mlp.layout, ws));
+  network_backward(mlp, ws);
   const VecD expected = mlp.params - c.train.lr * mlp.grads;
-  Mlp<double> after = make_mlp<double>(prepared.layout, c.model.activation_spec());
+  Network<double> after = make_network<double>(prepared.layout);
   set_parameters(after, records.saved[1]);
   const double err = (after.params - expected).norm() / expected.norm();
   INFO("relative difference from theta - lr * grad: " << err);
@@ -92,14 +98,14 @@ TEST_CASE("full batch SGD is plain gradient descent", "[train]") {
 }
 
 TEST_CASE("optimizers follow their update formulas", "[train]") {
-  const MlpLayout layout = make_layout(2, {3}, 2);
+  const NetworkLayout layout = make_mlp_layout(2, {3}, 2, {Activation::relu, 0});
   TrainConfig tc;
   tc.lr = 0.1;
   const auto kind = GENERATE(Optimizer::sgd, Optimizer::momentum, Optimizer::adam);
   const bool nesterov = GENERATE(false, true);
   tc.optimizer = kind;
   tc.nesterov = nesterov;
-  Mlp<double> mlp = make_mlp<double>(layout, {Activation::relu, 0});
+  Network<double> mlp = make_network<double>(layout);
   for (Eigen::Index i = 0; i < mlp.params.size(); ++i) mlp.params[i] = 0.1 * double(i);
   OptimizerState<double> state = make_optimizer_state<double>(tc, layout);
   // Reference for one coordinate, written from the papers' formulas.
@@ -124,9 +130,9 @@ TEST_CASE("optimizers follow their update formulas", "[train]") {
     INFO("optimizer " << optimizer_name(kind) << " nesterov " << nesterov << " step " << t);
     REQUIRE_THAT(mlp.params[5], WithinRel(p, 1e-12));
     // The norms measured in the update's own pass: of layer 1's weight update and weights.
-    const LayerShape& l1 = layout.layers[0];
+    const ParamTensor& l1 = layout.tensors[0];
     const auto w1 = [&](const VecD& x) {
-      return x.segment(Eigen::Index(l1.w_offset), Eigen::Index(l1.b_offset - l1.w_offset));
+      return x.segment(Eigen::Index(l1.offset), Eigen::Index(l1.size()));
     };
     REQUIRE(norms.update.size() == 2);
     REQUIRE(norms.weight_after.size() == 2);
@@ -146,12 +152,12 @@ TEST_CASE("clipping caps the update at lr * clip_norm", "[train]") {
   const Parameters& a = run.records.saved[0];
   const Parameters& b = run.records.saved[1];
   double sq = 0;
-  for (std::size_t l = 0; l < a.w.size(); ++l)
-    sq += std::pow(distance(a, b, l), 2) + (a.b[l] - b.b[l]).squaredNorm();
+  for (std::size_t l = 0; l < dense_layers(a); ++l)
+    sq += std::pow(distance(a, b, l), 2) + (bias(a, l) - bias(b, l)).squaredNorm();
   REQUIRE_THAT(std::sqrt(sq), WithinRel(c.train.lr * c.train.clip_norm, 1e-9));
   // update_ratio of the logged step 1 is exactly ||W1 - W0|| / ||W0||.
   const LayerRecord& r = run.records.layers[1][0];
-  REQUIRE_THAT(r.update_ratio, WithinRel(distance(a, b, 0) / a.w[0].norm(), 1e-9));
+  REQUIRE_THAT(r.update_ratio, WithinRel(distance(a, b, 0) / weight(a, 0).norm(), 1e-9));
 }
 
 TEST_CASE("learning-rate schedules", "[train]") {
@@ -192,15 +198,14 @@ TEST_CASE("saved parameters start an identical run through model.init_from", "[t
   Config c = small_run();
   c.log.save_params = true;
   const PreparedRun prepared = prepare_run(c);
-  save_parameters(dir.file("params"), prepared.start);
+  save_parameters(dir.file("params"), prepared.layout, prepared.start);
   Config again = small_run();
   again.model.init_from = dir.file("params");
   again.model.init = WeightInit::orthogonal;  // ignored: the folder wins
   const PreparedRun loaded = prepare_run(again);
-  for (std::size_t l = 0; l < prepared.start.w.size(); ++l) {
-    REQUIRE(loaded.start.w[l] == prepared.start.w[l]);
-    REQUIRE(loaded.start.b[l] == prepared.start.b[l]);
-  }
+  REQUIRE(loaded.start.tensors.size() == prepared.start.tensors.size());
+  for (std::size_t t = 0; t < prepared.start.tensors.size(); ++t)
+    REQUIRE(loaded.start.tensors[t] == prepared.start.tensors[t]);
   Config wrong = small_run();
   wrong.model.width = {17};
   wrong.model.init_from = dir.file("params");
@@ -261,9 +266,8 @@ TEST_CASE("how often a run logs never changes its trajectory", "[train]") {
                           << ", clip " << clip);
         REQUIRE(a.records.saved.size() == 2);
         REQUIRE(b.records.saved.size() == 2);
-        for (std::size_t l = 0; l < a.records.saved[1].w.size(); ++l) {
-          CHECK(a.records.saved[1].w[l] == b.records.saved[1].w[l]);
-          CHECK(a.records.saved[1].b[l] == b.records.saved[1].b[l]);
+        for (std::size_t t = 0; t < a.records.saved[1].tensors.size(); ++t) {
+          CHECK(a.records.saved[1].tensors[t] == b.records.saved[1].tensors[t]);
         }
         for (std::size_t i = 0; i < b.records.steps.size(); ++i) {
           const std::size_t k = std::size_t(b.records.steps[i].step);
@@ -284,12 +288,12 @@ TEST_CASE("the optimizer's in-pass norms equal norms taken afterwards, bit for b
   // Layer 1 has 100 x 100 weights: three chunks of the norm's summation. The weight norm the
   // optimizer measures is the next logged step's weight_norm, so it must be the same number
   // norm_wide() would give; the update norm agrees with the change it made.
-  const MlpLayout layout = make_layout(100, {100}, 3);
+  const NetworkLayout layout = make_mlp_layout(100, {100}, 3, {Activation::relu, 0});
   TrainConfig tc;
   tc.lr = 0.05;
   for (const Optimizer kind : {Optimizer::sgd, Optimizer::momentum, Optimizer::adam}) {
     tc.optimizer = kind;
-    Mlp<float> mlp = make_mlp<float>(layout, {Activation::relu, 0});
+    Network<float> mlp = make_network<float>(layout);
     for (Eigen::Index i = 0; i < mlp.params.size(); ++i) {
       mlp.params[i] = std::sin(0.37f * float(i));
       mlp.grads[i] = std::cos(0.11f * float(i));
@@ -299,12 +303,12 @@ TEST_CASE("the optimizer's in-pass norms equal norms taken afterwards, bit for b
     UpdateNorms norms;
     optimizer_step(tc, tc.lr, 0.7, mlp, state, &norms);
     INFO("optimizer " << optimizer_name(kind));
-    for (long l = 0; l < layout.num_layers(); ++l) {
-      CHECK(norms.weight_after[std::size_t(l)] == norm_wide(mlp.w(l)));
-      const LayerShape& s = layout.layers[std::size_t(l)];
+    for (long l = 0; l < layout.num_rows(); ++l) {
+      const ParamTensor& s = layout.tensors[std::size_t(layout.rows[std::size_t(l)].main_tensor)];
+      CHECK(norms.weight_after[std::size_t(l)] == norm_wide(mlp.tensor(std::size_t(layout.rows[std::size_t(l)].main_tensor))));
       const Vec<float> change =
-          before.segment(Eigen::Index(s.w_offset), Eigen::Index(s.b_offset - s.w_offset)) -
-          mlp.params.segment(Eigen::Index(s.w_offset), Eigen::Index(s.b_offset - s.w_offset));
+          before.segment(Eigen::Index(s.offset), Eigen::Index(s.size())) -
+          mlp.params.segment(Eigen::Index(s.offset), Eigen::Index(s.size()));
       CHECK_THAT(norms.update[std::size_t(l)], WithinRel(norm_wide(change), 1e-5));
     }
   }

@@ -14,7 +14,7 @@ const std::vector<std::string_view> kLayerColumns = {
     "grad_w_norm", "grad_b_norm",   "delta_norm",    "weight_norm",    "bias_norm",
     "update_ratio", "preact_mean",  "preact_std",    "act_mean",       "act_std",
     "dead_fraction", "inactive_fraction", "saturated_fraction", "theory_delta_log10",
-    "theory_grad_w_log10"};
+    "theory_grad_w_log10", "slope_mean", "slope_min", "gate"};
 
 const std::vector<std::string_view> kStepColumns = {
     "step", "lr", "loss", "accuracy", "probe_loss", "probe_accuracy", "grad_norm", "clipped"};
@@ -60,13 +60,15 @@ void append_layer_row(std::string& out, std::string_view prefix, const LayerReco
   out += prefix;
   out += std::to_string(r.step);
   field(out, long(r.layer));
-  out += r.output ? ",output" : ",hidden";
+  out += ',';
+  out += row_kind_name(r.kind);
   field(out, r.fan_in);
   field(out, r.fan_out);
   for (double v : {r.grad_w_norm, r.grad_b_norm, r.delta_norm, r.weight_norm, r.bias_norm,
                    r.update_ratio, r.preact_mean, r.preact_std, r.act_mean, r.act_std,
                    r.dead_fraction, r.inactive_fraction, r.saturated_fraction,
-                   r.theory_delta_log10, r.theory_grad_w_log10})
+                   r.theory_delta_log10, r.theory_grad_w_log10, r.slope_mean, r.slope_min,
+                   r.gate})
     field(out, v);
   out += '\n';
 }

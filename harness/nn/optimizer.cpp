@@ -11,7 +11,7 @@
 namespace gradflow {
 
 template <class T>
-OptimizerState<T> make_optimizer_state(const TrainConfig& train, const MlpLayout& layout) {
+OptimizerState<T> make_optimizer_state(const TrainConfig& train, const NetworkLayout& layout) {
   OptimizerState<T> state;
   const auto n = Eigen::Index(layout.parameter_count);
   if (train.optimizer != Optimizer::sgd) state.velocity = Vec<T>::Zero(n);
@@ -93,7 +93,7 @@ void update_segment(const TrainConfig& train, T lr, T scale, T* p, const T* g, T
 }  // namespace
 
 template <class T>
-void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<T>& mlp,
+void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Network<T>& net,
                     OptimizerState<T>& state, UpdateNorms* norms) {
   state.t += 1;
   // Adam's bias corrections (Kingma & Ba, sec. 3): m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t),
@@ -103,44 +103,47 @@ void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<
     adam[0] = lr / (1.0 - std::pow(train.beta1, double(state.t)));
     adam[1] = 1.0 / std::sqrt(1.0 - std::pow(train.beta2, double(state.t)));
   }
-  T* p = mlp.params.data();
-  const T* g = mlp.grads.data();
+  T* p = net.params.data();
+  const T* g = net.grads.data();
   T* m = state.velocity.size() ? state.velocity.data() : nullptr;
   T* v = state.second.size() ? state.second.data() : nullptr;
   auto at = [](T* base, std::size_t offset) { return base ? base + offset : nullptr; };
   const T lr_t = T(lr), scale_t = T(grad_scale);
   if (!norms) {
-    update_segment<T>(train, lr_t, scale_t, p, g, m, v, mlp.params.size(), adam, nullptr);
+    update_segment<T>(train, lr_t, scale_t, p, g, m, v, std::size_t(net.params.size()), adam,
+                      nullptr);
     return;
   }
-  const std::size_t layers = mlp.layout.layers.size();
-  norms->update.assign(layers, 0.0);
-  norms->weight_after.assign(layers, 0.0);
+  const std::size_t rows = std::size_t(net.layout.num_rows());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  norms->update.assign(rows, nan);
+  norms->weight_after.assign(rows, nan);
   T* applied = state.applied.data();
-  for (std::size_t l = 0; l < layers; ++l) {
-    const LayerShape& s = mlp.layout.layers[l];
+  for (const ParamTensor& t : net.layout.tensors) {
+    if (!t.main) {
+      update_segment<T>(train, lr_t, scale_t, p + t.offset, g + t.offset, at(m, t.offset),
+                        at(v, t.offset), t.size(), adam, nullptr);
+      continue;
+    }
     // Chunk by chunk, so each chunk's update and new weights are measured while in cache,
-    // summed exactly as squared_norm_wide() sums the whole layer.
+    // summed exactly as squared_norm_wide() sums the whole tensor.
     ChunkedNorm update_norm;
     double weight_sq = 0;
-    const std::size_t wn = s.b_offset - s.w_offset;
-    for_each_norm_chunk(wn, [&](std::size_t offset, std::size_t n) {
-      const std::size_t c = s.w_offset + offset;
+    for_each_norm_chunk(t.size(), [&](std::size_t offset, std::size_t n) {
+      const std::size_t c = t.offset + offset;
       update_segment<T>(train, lr_t, scale_t, p + c, g + c, at(m, c), at(v, c), n, adam,
                         applied);
       update_norm.add(applied, n, squared_norm_chunk(applied, n));
       weight_sq += squared_norm_chunk(p + c, n);
     });
-    norms->update[l] = update_norm.norm();  // rescaled by chunk: the update is not kept whole
-    norms->weight_after[l] = norm_given_squared(p + s.w_offset, wn, weight_sq);
-    update_segment<T>(train, lr_t, scale_t, p + s.b_offset, g + s.b_offset, at(m, s.b_offset),
-                      at(v, s.b_offset), std::size_t(s.fan_out), adam, nullptr);
+    norms->update[std::size_t(t.row)] = update_norm.norm();  // rescaled by chunk
+    norms->weight_after[std::size_t(t.row)] = norm_given_squared(p + t.offset, t.size(), weight_sq);
   }
 }
 
 #define GRADFLOW_INSTANTIATE(T)                                                            \
-  template OptimizerState<T> make_optimizer_state<T>(const TrainConfig&, const MlpLayout&); \
-  template void optimizer_step<T>(const TrainConfig&, double, double, Mlp<T>&,            \
+  template OptimizerState<T> make_optimizer_state<T>(const TrainConfig&, const NetworkLayout&); \
+  template void optimizer_step<T>(const TrainConfig&, double, double, Network<T>&,        \
                                   OptimizerState<T>&, UpdateNorms*);
 GRADFLOW_INSTANTIATE(float)
 GRADFLOW_INSTANTIATE(double)

@@ -1,12 +1,12 @@
 // Optimizers over the flat parameter buffer (SGD, momentum with a Nesterov option, Adam) and
-// the learning-rate schedule. One loop per layer so the size of each layer's update can be
+// the learning-rate schedule. One loop per tensor so the size of each layer's update can be
 // measured on the steps that are logged.
 #pragma once
 
 #include <vector>
 
 #include "config/config.hpp"
-#include "nn/model.hpp"
+#include "nn/network.hpp"
 
 namespace gradflow {
 
@@ -19,12 +19,13 @@ struct OptimizerState {
 };
 
 template <class T>
-OptimizerState<T> make_optimizer_state(const TrainConfig& train, const MlpLayout& layout);
+OptimizerState<T> make_optimizer_state(const TrainConfig& train, const NetworkLayout& layout);
 
 // Learning rate for the update taken at step `step` (0-based) of `train.steps`.
 double learning_rate(const TrainConfig& train, long step);
 
-// What optimizer_step measures, per layer, on the steps whose result is logged.
+// What optimizer_step measures, per layers.csv row (its weight-like tensor: W, gamma, the
+// prelu slopes, alpha, P), on the steps whose result is logged; NaN for rows without one.
 struct UpdateNorms {
   std::vector<double> update;        // ||Delta W_l||_F of this update
   std::vector<double> weight_after;  // ||W_l||_F after it: the next step's weight_norm
@@ -34,7 +35,7 @@ struct UpdateNorms {
 // When `norms` is non-null it is filled in the same pass (extra work: only on steps whose
 // result is logged).
 template <class T>
-void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Mlp<T>& mlp,
+void optimizer_step(const TrainConfig& train, double lr, double grad_scale, Network<T>& net,
                     OptimizerState<T>& state, UpdateNorms* norms);
 
 }  // namespace gradflow

@@ -37,13 +37,13 @@ double cell(const CsvTable& t, std::size_t row, std::optional<std::size_t> colum
   return column ? number_at(t, row, *column) : kNaN;
 }
 
-// Rows of kind hidden or output are the weight layers the report draws; a `kind` column
-// may also hold other layer kinds (norm, residual), whose rows are skipped here. Without the
-// column (older folders) every row is a weight layer.
+// Rows of kind dense or output (hidden in folders written before the layer stack) are the
+// weight layers the report draws; the other kinds (norms, prelu, residual, projection) are
+// skipped here. Without the column (older folders) every row is a weight layer.
 bool weight_layer_row(const CsvTable& t, std::size_t row, std::optional<std::size_t> kind) {
   if (!kind) return true;
   const std::string& k = t.rows[row][*kind];
-  return k == "hidden" || k == "output" || k.empty();
+  return k == "dense" || k == "hidden" || k == "output" || k.empty();
 }
 
 void read_layers(const CsvTable& t, const std::vector<std::size_t>& rows, RunData& run) {

@@ -7,7 +7,7 @@
 
 #include "data/data.hpp"
 #include "base/errors.hpp"
-#include "nn/model.hpp"
+#include "config/network_layout.hpp"
 
 namespace gradflow {
 namespace {
@@ -56,10 +56,8 @@ WorkEstimate estimate_work(const std::vector<RunSpec>& runs) {
     } else {
       shape = network_shape(c);
     }
-    std::vector<long> widths;
-    for (long l = 0; l < c.model.depth; ++l) widths.push_back(c.model.hidden_width(l));
     RunWork w;
-    w.parameters = make_layout(shape.inputs, widths, shape.outputs).parameter_count;
+    w.parameters = network_layout(c, shape.inputs, shape.outputs).parameter_count;
     w.steps = c.train.steps;
     w.parameter_steps = double(w.parameters) * double(w.steps);
     work.total += w.parameter_steps;

@@ -10,6 +10,7 @@
 #include "base/memory.hpp"
 #include "io/params_io.hpp"
 #include "io/writers.hpp"
+#include "config/network_layout.hpp"
 #include "run/plan.hpp"
 #include "run/results_folder.hpp"
 #include "train/train.hpp"
@@ -41,8 +42,9 @@ class RunFiles : public TrainObserver {
     return progress_ ? progress_(step, steps, loss) : true;
   }
 
-  void on_parameters(std::string_view when, const Parameters& params) override {
-    save_parameters(dir_ + "/params_" + std::string(when), params);
+  void on_parameters(std::string_view when, const NetworkLayout& layout,
+                     const Parameters& params) override {
+    save_parameters(dir_ + "/params_" + std::string(when), layout, params);
   }
 
   void commit() {
@@ -69,15 +71,23 @@ class RunFiles : public TrainObserver {
 
 }  // namespace
 
-std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout) {
+std::size_t estimated_run_bytes(const Config& config, const NetworkLayout& layout) {
   const std::size_t scalar = config.precision == Precision::float32 ? 4 : 8;
   const std::size_t optimizer_copies = config.train.optimizer == Optimizer::adam       ? 2
                                        : config.train.optimizer == Optimizer::momentum ? 1
                                                                                        : 0;
+  // Every layer keeps two (units, batch) buffers: its output and its gradient or cache.
   std::size_t units = 0;
-  for (const LayerShape& s : layout.layers) units += std::size_t(s.fan_out);
-  const std::size_t batch_activations = 4 * units * std::size_t(config.train.batch_size);
-  const std::size_t probe_buffers = 3 * std::size_t(layout.max_width()) *
+  std::vector<const Layer*> todo;
+  for (const Layer& l : layout.layers) todo.push_back(&l);
+  while (!todo.empty()) {
+    const Layer* l = todo.back();
+    todo.pop_back();
+    units += std::size_t(l->out_units);
+    for (const Layer& b : l->body) todo.push_back(&b);
+  }
+  const std::size_t batch_activations = 2 * units * std::size_t(config.train.batch_size);
+  const std::size_t probe_buffers = 3 * std::size_t(layout.max_width) *
                                     std::size_t(config.data.probe_size);
   const std::size_t params = layout.parameter_count;
   // Scalars in the run's precision plus the double copies made at init (and when saving).
@@ -85,7 +95,7 @@ std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout) {
          8 * params + estimated_data_bytes(config, layout);
 }
 
-std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout) {
+std::size_t estimated_data_bytes(const Config& config, const NetworkLayout& layout) {
   // Held at once: the generated examples, their train/probe split, and training's copy
   // (inputs plus targets or one-hot labels), in double. Sizes are validated <= 10^9 and
   // 65536, so this cannot overflow.
@@ -107,7 +117,7 @@ namespace {
 
 // Refuses a run whose estimated memory exceeds 80% of this machine's, naming the estimate and
 // the keys to change; the data's share decides whether /data or /model is to blame.
-void check_memory(const Config& config, const MlpLayout& layout) {
+void check_memory(const Config& config, const NetworkLayout& layout) {
   const std::size_t need = estimated_run_bytes(config, layout);
   const std::size_t have = physical_memory_bytes();
   if (!have || need <= have / 10 * 8) return;
@@ -126,10 +136,8 @@ void check_memory(const Config& config, const MlpLayout& layout) {
                             : "data.train_size, data.probe_size or data.dim"));
 }
 
-MlpLayout config_layout(const Config& config, const NetworkShape& shape) {
-  std::vector<long> widths;
-  for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
-  return make_layout(shape.inputs, widths, shape.outputs);
+NetworkLayout config_layout(const Config& config, const NetworkShape& shape) {
+  return network_layout(config, shape.inputs, shape.outputs);
 }
 
 }  // namespace

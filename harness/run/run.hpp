@@ -10,7 +10,7 @@
 
 #include "config/config.hpp"
 #include "data/data.hpp"
-#include "nn/model.hpp"
+#include "nn/network.hpp"
 #include "train/records.hpp"
 
 namespace gradflow {
@@ -19,7 +19,7 @@ struct PreparedRun {
   Config config;
   Dataset data;  // built for this run, or empty when `shared_data` is set
   std::shared_ptr<const Dataset> shared_data;  // one copy for the runs of a sweep that use it
-  MlpLayout layout;
+  NetworkLayout layout;
   Parameters start;
   const Dataset& dataset() const { return shared_data ? *shared_data : data; }
 };
@@ -41,8 +41,8 @@ void check_run_memory(const Config& config);
 
 // Bytes a run needs: parameters, gradients, optimizer state, batch and probe activations, and
 // its data set (estimated_data_bytes, which counts a teacher_student teacher's forward pass).
-std::size_t estimated_run_bytes(const Config& config, const MlpLayout& layout);
-std::size_t estimated_data_bytes(const Config& config, const MlpLayout& layout);
+std::size_t estimated_run_bytes(const Config& config, const NetworkLayout& layout);
+std::size_t estimated_data_bytes(const Config& config, const NetworkLayout& layout);
 
 // Called after every step; return false to stop (the run then leaves no summary.json).
 using ProgressFn = std::function<bool(long step, long steps, double loss)>;

@@ -17,6 +17,7 @@ DivergenceWindow make_divergence_window(long capacity, const std::vector<LayerRe
     for (const LayerRecord& r : layers) {
       LayerRecord fixed;
       fixed.layer = r.layer;
+      fixed.kind = r.kind;
       fixed.output = r.output;
       fixed.fan_in = r.fan_in;
       fixed.fan_out = r.fan_out;
@@ -27,7 +28,7 @@ DivergenceWindow make_divergence_window(long capacity, const std::vector<LayerRe
 }
 
 template <class T>
-void remember_step(DivergenceWindow& w, const StepRecord& step, const Mlp<T>& mlp,
+void remember_step(DivergenceWindow& w, const StepRecord& step, const Network<T>& net,
                    const StepSquares& squares) {
   if (w.capacity == 0) return;
   const std::size_t slot = std::size_t(w.next);
@@ -35,10 +36,14 @@ void remember_step(DivergenceWindow& w, const StepRecord& step, const Mlp<T>& ml
   for (long l = 0; l < w.num_layers; ++l) {
     LayerRecord& r = w.layers[slot * std::size_t(w.num_layers) + std::size_t(l)];
     r.step = step.step;
-    const Eigen::Map<const Mat<T>> dw = mlp.dw(l);
-    const Eigen::Map<const Vec<T>> db = mlp.db(l);
-    r.grad_w_norm = norm_given_squared(dw.data(), std::size_t(dw.size()), squares.grad_w[std::size_t(l)]);
-    r.grad_b_norm = norm_given_squared(db.data(), std::size_t(db.size()), squares.grad_b[std::size_t(l)]);
+    const RowInfo& row = net.layout.rows[std::size_t(l)];
+    auto from_squares = [&](int tensor, double sq) {
+      if (tensor < 0) return kNaN;
+      const ParamTensor& p = net.layout.tensors[std::size_t(tensor)];
+      return norm_given_squared(net.grads.data() + p.offset, p.size(), sq);
+    };
+    r.grad_w_norm = from_squares(row.main_tensor, squares.grad_w[std::size_t(l)]);
+    r.grad_b_norm = from_squares(row.bias_tensor, squares.grad_b[std::size_t(l)]);
   }
   w.next = (w.next + 1) % w.capacity;
   w.held = std::min(w.held + 1, w.capacity);
@@ -54,9 +59,9 @@ void log_held_steps(DivergenceWindow& w, TrainObserver& observer) {
   forget_steps(w);
 }
 
-template void remember_step<float>(DivergenceWindow&, const StepRecord&, const Mlp<float>&,
+template void remember_step<float>(DivergenceWindow&, const StepRecord&, const Network<float>&,
                                    const StepSquares&);
-template void remember_step<double>(DivergenceWindow&, const StepRecord&, const Mlp<double>&,
+template void remember_step<double>(DivergenceWindow&, const StepRecord&, const Network<double>&,
                                     const StepSquares&);
 
 }  // namespace gradflow

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "nn/model.hpp"
+#include "nn/network.hpp"
 #include "train/probes.hpp"
 #include "train/records.hpp"
 
@@ -25,14 +25,14 @@ struct DivergenceWindow {
   std::vector<LayerRecord> scratch; // one step's layers, handed to the observer
 };
 
-// `layers` gives each layer's fixed fields (layer, output, fan_in, fan_out).
+// `layers` gives each row's fixed fields (layer, kind, output, fan_in, fan_out).
 DivergenceWindow make_divergence_window(long capacity, const std::vector<LayerRecord>& layers);
 
 // Keeps an unlogged step: its step record's step, lr, loss, grad_norm and clipped, and each
 // layer's grad_w_norm and grad_b_norm from `squares`; the other fields stay NaN (no probe
 // pass, no delta or weight norms on unlogged steps). Allocates nothing.
 template <class T>
-void remember_step(DivergenceWindow& window, const StepRecord& step, const Mlp<T>& mlp,
+void remember_step(DivergenceWindow& window, const StepRecord& step, const Network<T>& net,
                    const StepSquares& squares);
 
 // A step was logged: the steps held before it are in the results already.

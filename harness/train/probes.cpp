@@ -1,6 +1,7 @@
 // Measurements behind layers.csv. Definitions are in records.hpp and docs/output.md.
 #include "train/probes.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/errors.hpp"
@@ -39,50 +40,86 @@ Moments moments(const Mat<T>& m) {
 
 }  // namespace
 
-StepSquares make_step_squares(long num_layers) {
-  const std::size_t n = std::size_t(num_layers);
+StepSquares make_step_squares(const NetworkLayout& layout) {
+  const std::size_t n = std::size_t(layout.num_rows());
   return {std::vector<double>(n, 0.0), std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
 }
 
 template <class T>
-double gradient_squares(const Mlp<T>& mlp, StepSquares& squares) {
+double gradient_squares(const Network<T>& net, StepSquares& squares) {
+  std::fill(squares.grad_w.begin(), squares.grad_w.end(), 0.0);
+  std::fill(squares.grad_b.begin(), squares.grad_b.end(), 0.0);
+  for (const ParamTensor& p : net.layout.tensors)
+    (p.main ? squares.grad_w : squares.grad_b)[std::size_t(p.row)] =
+        squared_norm_wide(net.grads.data() + p.offset, p.size());
+  // Row by row, (weight + bias) then into the total: the order every baseline was summed in.
   double total = 0;
-  for (long l = 0; l < mlp.layout.num_layers(); ++l) {
-    const std::size_t i = std::size_t(l);
-    squares.grad_w[i] = squared_norm_wide(mlp.dw(l).data(), std::size_t(mlp.dw(l).size()));
-    squares.grad_b[i] = squared_norm_wide(mlp.db(l).data(), std::size_t(mlp.db(l).size()));
-    total += squares.grad_w[i] + squares.grad_b[i];
+  for (std::size_t r = 0; r < squares.grad_w.size(); ++r) total += squares.grad_w[r] + squares.grad_b[r];
+  return norm_given_squared(net.grads.data(), std::size_t(net.grads.size()), total);
+}
+
+namespace {
+
+template <class F>
+void for_each_layer(const std::vector<Layer>& layers, F f) {
+  for (const Layer& l : layers) {
+    f(l);
+    for_each_layer(l.body, f);
   }
-  return norm_given_squared(mlp.grads.data(), std::size_t(mlp.grads.size()), total);
+}
+
+}  // namespace
+
+template <class T>
+void delta_squares(const NetworkLayout& layout, const Workspace<T>& ws, StepSquares& squares) {
+  for_each_layer(layout.layers, [&](const Layer& l) {
+    if (l.row < 0) return;
+    const Mat<T>& d = ws.dout(l);
+    squares.delta[std::size_t(l.row)] = squared_norm_wide(d.data(), std::size_t(d.size()));
+    if (l.projection_row >= 0)
+      squares.delta[std::size_t(l.projection_row)] = squares.delta[std::size_t(l.row)];
+  });
 }
 
 template <class T>
-void delta_squares(const Workspace<T>& ws, StepSquares& squares) {
-  for (std::size_t l = 0; l < ws.delta.size(); ++l)
-    squares.delta[l] = squared_norm_wide(ws.delta[l].data(), std::size_t(ws.delta[l].size()));
-}
-
-template <class T>
-void measure_gradients(const Mlp<T>& mlp, const Workspace<T>& ws, const StepSquares& squares,
+void measure_gradients(const Network<T>& net, const Workspace<T>& ws, const StepSquares& squares,
                        const std::vector<double>* weight_norms,
                        std::vector<LayerRecord>& records) {
-  const long n = mlp.layout.num_layers();
-  GF_ASSERT(long(records.size()) == n);
+  const NetworkLayout& layout = net.layout;
+  GF_ASSERT(long(records.size()) == layout.num_rows());
   const double sqrt_batch = std::sqrt(double(ws.batch()));
-  auto from_squares = [](const auto& m, double sq) {
-    return norm_given_squared(m.data(), std::size_t(m.size()), sq);
-  };
-  for (long l = 0; l < n; ++l) {
-    const std::size_t i = std::size_t(l);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const RowInfo& row = layout.rows[i];
     LayerRecord& r = records[i];
-    r.grad_w_norm = from_squares(mlp.dw(l), squares.grad_w[i]);
-    r.grad_b_norm = from_squares(mlp.db(l), squares.grad_b[i]);
-    // ws.delta holds d(mean loss)/dz = (1/B) d l_i/dz per column, so the RMS over examples of
-    // ||d l_i / dz|| is B * sqrt(||delta||^2 / B) = sqrt(B) * ||delta||_F.
-    r.delta_norm = sqrt_batch * from_squares(ws.delta[i], squares.delta[i]);
-    r.weight_norm = weight_norms ? (*weight_norms)[i] : norm_wide(mlp.w(l));
-    r.bias_norm = norm_wide(mlp.b(l));
+    if (row.main_tensor >= 0) {
+      const ParamTensor& p = layout.tensors[std::size_t(row.main_tensor)];
+      r.grad_w_norm = norm_given_squared(net.grads.data() + p.offset, p.size(), squares.grad_w[i]);
+      r.weight_norm = weight_norms ? (*weight_norms)[i] : norm_wide(net.params.data() + p.offset, p.size());
+    }
+    if (row.bias_tensor >= 0) {
+      const ParamTensor& p = layout.tensors[std::size_t(row.bias_tensor)];
+      r.grad_b_norm = norm_given_squared(net.grads.data() + p.offset, p.size(), squares.grad_b[i]);
+      r.bias_norm = norm_wide(net.params.data() + p.offset, p.size());
+    }
   }
+  for_each_layer(layout.layers, [&](const Layer& l) {
+    if (l.row < 0) return;
+    LayerRecord& r = records[std::size_t(l.row)];
+    // ws.dout holds d(mean loss)/d out. Uncoupled layers: (1/B) dl_i/d out per column, so the
+    // RMS over examples of ||dl_i/d out|| is B sqrt(||dout||^2 / B) = sqrt(B) ||dout||_F. For
+    // batch norm, which couples examples, this defines delta_i as B dL/d out_i (docs/output.md).
+    const Mat<T>& d = ws.dout(l);
+    r.delta_norm = sqrt_batch * norm_given_squared(d.data(), std::size_t(d.size()),
+                                                   squares.delta[std::size_t(l.row)]);
+    if (l.projection_row >= 0) records[std::size_t(l.projection_row)].delta_norm = r.delta_norm;
+    if (l.kind == LayerKind::prelu) {
+      const Eigen::Map<const Vec<T>> a(net.params.data() + l.w, l.out_units);
+      r.slope_mean = double(a.template cast<double>().mean());
+      r.slope_min = double(a.minCoeff());
+    }
+    if (l.kind == LayerKind::residual)
+      r.gate = l.scale_kind == ResidualScale::rezero ? double(net.params[Eigen::Index(l.w)]) : l.scale;
+  });
 }
 
 void clear_probe_fields(LayerRecord& r) {
@@ -90,10 +127,25 @@ void clear_probe_fields(LayerRecord& r) {
   r.dead_fraction = r.inactive_fraction = r.saturated_fraction = kNaN;
 }
 
+std::vector<long> activation_widths(const NetworkLayout& layout) {
+  std::vector<long> out;
+  for_each_layer(layout.layers, [&](const Layer& l) {
+    if (l.kind == LayerKind::activation || l.kind == LayerKind::prelu) out.push_back(l.out_units);
+  });
+  return out;
+}
+
+std::vector<int> activation_rows(const NetworkLayout& layout) {
+  std::vector<int> out;
+  for_each_layer(layout.layers, [&](const Layer& l) {
+    if (l.kind == LayerKind::activation || l.kind == LayerKind::prelu) out.push_back(l.act_row);
+  });
+  return out;
+}
+
 template <class T>
-ProbeSet<T> make_probe_set(const Examples& probe, long outputs) {
+ProbeSet<T> make_probe_set(const NetworkLayout& layout, const Examples& probe, long outputs) {
   ProbeSet<T> set;
-  set.x = probe.x.cast<T>();
   set.labels = probe.labels;
   if (probe.y.size()) {
     set.y = probe.y.cast<T>();
@@ -101,81 +153,104 @@ ProbeSet<T> make_probe_set(const Examples& probe, long outputs) {
     set.y = Mat<T>::Zero(outputs, probe.x.cols());
     for (long j = 0; j < probe.x.cols(); ++j) set.y(probe.labels[std::size_t(j)], j) = T(1);
   }
+  set.ws = make_workspace<T>(layout, probe.x.cols(), Pass::eval);
+  set.ws.input = probe.x.cast<T>();
+  for (long w : activation_widths(layout)) {
+    auto& buf = set.by_width[w];
+    buf.z.resize(w);
+    buf.dphi.resize(w);
+  }
   return set;
 }
 
+namespace {
+
+// The probe statistics, taken layer by layer as the forward pass produces them.
 template <class T>
-ProbeOutcome measure_probe(const Mlp<T>& mlp, Task task, bool cross_entropy, ProbeSet<T>& probe,
-                           std::vector<LayerRecord>& records, UnitStates* unit_states) {
-  const long n = mlp.layout.num_layers();
-  const long count = probe.x.cols();
-  const T saturation = T(0.01 * activation_max_derivative(mlp.activation));
-  const Mat<T>* in = &probe.x;
-  for (long l = 0; l < n; ++l) {
-    const LayerShape& s = mlp.layout.layers[std::size_t(l)];
-    auto [it, fresh] = probe.by_width.try_emplace(s.fan_out);
-    auto& buf = it->second;
-    if (fresh) {
-      buf.z.resize(s.fan_out, count);
-      buf.a.resize(s.fan_out, count);
-      buf.dphi.resize(s.fan_out, count);
-      buf.row_max_z.resize(s.fan_out);
-      buf.row_max_dphi.resize(s.fan_out);
+struct ProbeStatistics final : LayerObserver<T> {
+  ProbeSet<T>& probe;
+  std::vector<LayerRecord>& records;
+  UnitStates* unit_states;
+  std::size_t activation_index = 0;
+
+  ProbeStatistics(ProbeSet<T>& p, std::vector<LayerRecord>& r, UnitStates* u)
+      : probe(p), records(r), unit_states(u) {}
+
+  void after_forward(const Layer& l, const Mat<T>& in, Workspace<T>& ws) override {
+    if (l.kind == LayerKind::activation || l.kind == LayerKind::prelu) {
+      activation(l, in, ws);
+      return;
     }
-    // The input of this layer may live in the buffer of the same width: compute z first.
-    buf.z.noalias() = mlp.w(l) * (*in);
-    buf.z.colwise() += mlp.b(l);
-    LayerRecord& r = records[std::size_t(l)];
-    const Moments zm = moments(buf.z);
-    r.preact_mean = zm.mean;
-    r.preact_std = zm.std;
-    if (l + 1 == n) break;  // the output layer: logits, no nonlinearity
-    activate<T>(mlp.activation, buf.z, buf.a, &buf.dphi);
-    const Moments am = moments(buf.a);
+    if (l.kind == LayerKind::prelu || l.row < 0) return;
+    const Moments zm = moments(ws.out(l));
+    records[std::size_t(l.row)].preact_mean = zm.mean;
+    records[std::size_t(l.row)].preact_std = zm.std;
+  }
+
+  void activation(const Layer& l, const Mat<T>& z, Workspace<T>& ws) {
+    const std::size_t index = activation_index++;
+    const Mat<T>& a = ws.out(l);
+    const Mat<T>& dphi = ws.cache(l);
+    auto& buf = probe.by_width.at(l.out_units);
+    // Per-unit maxima over the probe inputs, column by column (vectorised, no allocation).
+    buf.z.setConstant(-std::numeric_limits<T>::infinity());
+    buf.dphi.setZero();
+    for (long j = 0; j < z.cols(); ++j) {
+      buf.z = buf.z.cwiseMax(z.col(j));
+      buf.dphi = buf.dphi.cwiseMax(dphi.col(j).cwiseAbs());
+    }
+    if (unit_states) {
+      std::vector<std::uint8_t>& dead = unit_states->dead[index];
+      for (long u = 0; u < l.out_units; ++u) dead[std::size_t(u)] = buf.dphi[u] == T(0);
+    }
+    if (l.act_row < 0) return;
+    LayerRecord& r = records[std::size_t(l.act_row)];
+    const Moments am = moments(a);
     r.act_mean = am.mean;
     r.act_std = am.std;
-    // Per-unit maxima over the probe inputs, column by column (vectorised, no allocation).
-    buf.row_max_z.setConstant(-std::numeric_limits<T>::infinity());
-    buf.row_max_dphi.setZero();
-    for (long j = 0; j < count; ++j) {
-      buf.row_max_z = buf.row_max_z.cwiseMax(buf.z.col(j));
-      buf.row_max_dphi = buf.row_max_dphi.cwiseMax(buf.dphi.col(j).cwiseAbs());
-    }
-    const double units = double(s.fan_out);
-    r.inactive_fraction = double((buf.row_max_z.array() <= T(0)).count()) / units;
-    r.dead_fraction = double((buf.row_max_dphi.array() == T(0)).count()) / units;
-    if (unit_states) {
-      std::vector<std::uint8_t>& dead = unit_states->dead[std::size_t(l)];
-      for (long u = 0; u < s.fan_out; ++u) dead[std::size_t(u)] = buf.row_max_dphi[u] == T(0);
-    }
-    r.saturated_fraction =
-        double((buf.dphi.array().abs() < saturation).count()) / double(buf.dphi.size());
-    in = &buf.a;
+    const double units = double(l.out_units);
+    r.inactive_fraction = double((buf.z.array() <= T(0)).count()) / units;
+    r.dead_fraction = double((buf.dphi.array() == T(0)).count()) / units;
+    // prelu's largest slope is 1 (its positive side) for slopes in [0, 1].
+    const double max_derivative =
+        l.kind == LayerKind::prelu ? 1.0 : activation_max_derivative(l.activation);
+    const T saturation = T(0.01 * max_derivative);
+    r.saturated_fraction = double((dphi.array().abs() < saturation).count()) / double(dphi.size());
   }
-  const Mat<T>& logits = probe.by_width.at(mlp.layout.outputs).z;
-  ProbeOutcome out;
+};
+
+}  // namespace
+
+template <class T>
+ProbeOutcome measure_probe(Network<T>& net, Task task, bool cross_entropy, ProbeSet<T>& probe,
+                           std::vector<LayerRecord>& records, UnitStates* unit_states) {
+  ProbeStatistics<T> stats(probe, records, unit_states);
+  network_forward(net, probe.ws, &stats);
+  const Mat<T>& out = logits(net.layout, probe.ws);
+  const long count = out.cols();
+  ProbeOutcome result;
   if (task == Task::classification && cross_entropy) {
-    const LossValue v = softmax_cross_entropy<T>(logits, probe.labels, nullptr);
-    out.loss = v.loss;
-    out.accuracy = double(v.correct) / double(count);
+    const LossValue v = softmax_cross_entropy<T>(out, probe.labels, nullptr);
+    result.loss = v.loss;
+    result.accuracy = double(v.correct) / double(count);
   } else if (task == Task::classification) {
-    out.loss = mean_squared_error<T>(logits, probe.y, nullptr).loss;
-    out.accuracy = double(count_correct<T>(logits, probe.labels)) / double(count);
+    result.loss = mean_squared_error<T>(out, probe.y, nullptr).loss;
+    result.accuracy = double(count_correct<T>(out, probe.labels)) / double(count);
   } else {
-    out.loss = mean_squared_error<T>(logits, probe.y, nullptr).loss;
+    result.loss = mean_squared_error<T>(out, probe.y, nullptr).loss;
   }
-  if (!std::isfinite(out.loss)) out.accuracy = kNaN;  // argmax of NaN logits means nothing
-  return out;
+  if (!std::isfinite(result.loss)) result.accuracy = kNaN;  // argmax of NaN logits means nothing
+  return result;
 }
 
-#define GRADFLOW_INSTANTIATE(T)                                                           \
-  template double gradient_squares<T>(const Mlp<T>&, StepSquares&);                     \
-  template void delta_squares<T>(const Workspace<T>&, StepSquares&);                    \
-  template void measure_gradients<T>(const Mlp<T>&, const Workspace<T>&,                \
-                                     const StepSquares&, const std::vector<double>*,     \
-                                     std::vector<LayerRecord>&);                        \
-  template ProbeSet<T> make_probe_set<T>(const Examples&, long);                              \
-  template ProbeOutcome measure_probe<T>(const Mlp<T>&, Task, bool, ProbeSet<T>&,       \
+#define GRADFLOW_INSTANTIATE(T)                                                              \
+  template double gradient_squares<T>(const Network<T>&, StepSquares&);                     \
+  template void delta_squares<T>(const NetworkLayout&, const Workspace<T>&, StepSquares&);  \
+  template void measure_gradients<T>(const Network<T>&, const Workspace<T>&,                \
+                                     const StepSquares&, const std::vector<double>*,        \
+                                     std::vector<LayerRecord>&);                            \
+  template ProbeSet<T> make_probe_set<T>(const NetworkLayout&, const Examples&, long);       \
+  template ProbeOutcome measure_probe<T>(Network<T>&, Task, bool, ProbeSet<T>&,             \
                                          std::vector<LayerRecord>&, UnitStates*);
 GRADFLOW_INSTANTIATE(float)
 GRADFLOW_INSTANTIATE(double)

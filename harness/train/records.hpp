@@ -7,16 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "nn/network.hpp"
+
 namespace gradflow {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// One row of layers.csv. Layer 1 is the first hidden layer (input -> hidden 1); the last
-// layer is the output layer, whose activation statistics are taken on the logits and whose
-// dead / inactive / saturated fractions are NaN (it has no nonlinearity).
+// One row of layers.csv: a layer with parameters or one that feeds an activation, in forward
+// order (docs/output.md). In a plain MLP row l is dense layer l; the last row is the output
+// layer, whose moments are taken on the logits and whose dead / inactive / saturated
+// fractions are NaN (it has no nonlinearity). Activation statistics sit on the row whose
+// output the activation reads.
 struct LayerRecord {
   long step = 0;
-  int layer = 0;  // 1-based
+  int layer = 0;  // 1-based row number
+  RowKind kind = RowKind::dense;
   bool output = false;  // the output layer (linear)
   long fan_in = 0;
   long fan_out = 0;
@@ -41,6 +46,11 @@ struct LayerRecord {
   // and of log10(grad_w_norm / output layer's).
   double theory_delta_log10 = kNaN;
   double theory_grad_w_log10 = kNaN;
+  // prelu rows: the learned slopes' mean and minimum. residual rows: the branch scale s
+  // (alpha for rezero).
+  double slope_mean = kNaN;
+  double slope_min = kNaN;
+  double gate = kNaN;
 };
 
 // One row of steps.csv.

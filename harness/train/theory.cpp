@@ -37,9 +37,15 @@ double mean_pair_product_f32(const Mat<float>& x) {
 
 }  // namespace
 
-FlowInputs flow_inputs(const Config& config, const Parameters& start, const Examples& train) {
+FlowInputs flow_inputs(const Config& config, const NetworkLayout& layout, const Parameters& start,
+                       const Examples& train) {
+  GF_ASSERT(layout.plain_mlp);
+  // A plain MLP's tensors alternate W_l, b_l (network.hpp builds them in forward order).
+  std::vector<const MatD*> weights, biases;
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t)
+    (layout.tensors[t].main ? weights : biases).push_back(&start.tensors[t]);
   FlowInputs in;
-  in.activation = config.model.activation_spec();
+  if (layout.layers.size() > 1) in.activation = layout.layers[1].activation;
   in.inputs = train.features();
   in.q_input = train.x32.size() ? mean_square_f32(train.x32) : mean_square(train.x);
   in.k_input = train.x32.size() ? mean_pair_product_f32(train.x32) : mean_pair_product(train.x);
@@ -49,18 +55,18 @@ FlowInputs flow_inputs(const Config& config, const Parameters& start, const Exam
     in.q_target = mean_square(train.y);
     in.k_target = mean_pair_product(train.y);
   } else if (in.mse && !train.labels.empty()) {  // one-hot targets over `outputs` classes
-    const long classes = start.w.back().rows();
+    const long classes = weights.back()->rows();
     std::vector<double> share(std::size_t(classes), 0.0);
     for (int label : train.labels) share[std::size_t(label)] += 1.0 / double(train.labels.size());
     in.q_target = 1.0 / double(classes);
     for (double p : share) in.k_target += p * p / double(classes);  // P(same label) / classes
   }
-  const std::size_t layers = start.w.size();
+  const std::size_t layers = weights.size();
   for (std::size_t l = 0; l < layers; ++l) {
-    const MatD& w = start.w[l];
+    const MatD& w = *weights[l];
     in.sigma_w2.push_back(double(w.cols()) * mean_square(w));
     if (l + 1 == layers) break;
-    const VecD& b = start.b[l];
+    const VecD b = biases[l]->col(0);
     const double mean = b.size() ? b.mean() : 0.0;
     in.bias_mean.push_back(mean);
     in.bias_var.push_back(std::max(0.0, mean_square(b) - mean * mean));
@@ -138,9 +144,21 @@ FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<
   return predict_flow(in);
 }
 
-std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout,
+std::vector<std::string> theory_caveats(const Config& config, const NetworkLayout& layout,
                                         const FlowPrediction& prediction) {
   std::vector<std::string> out;
+  if (!layout.plain_mlp) {
+    // The mean-field maps here are for dense + activation stacks. Residual and batch-norm
+    // facts are tested (tests/test_layer_theory.cpp, docs/theory.md) but not predicted per run.
+    std::string kinds;
+    for (const RowInfo& r : layout.rows)
+      if (r.kind != RowKind::dense && r.kind != RowKind::output &&
+          kinds.find(row_kind_name(r.kind)) == std::string::npos)
+        kinds += (kinds.empty() ? "" : ", ") + std::string(row_kind_name(r.kind));
+    out.push_back("no prediction for " + (kinds.empty() ? std::string("this stack") : kinds) +
+                  " (the mean-field prediction is for plain dense + activation stacks)");
+    return out;
+  }
   // A constant bias far from the kink relative to the pre-activations' spread (relu at bias
   // -0.5: the spread shrinks layer by layer until a few units carry the whole signal): the
   // mean field then predicts nearly every unit on one side, and the few that are not, which
@@ -160,8 +178,9 @@ std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& l
   }
   long narrowest = 0;
   double inverse_widths = 0;  // sum 1/n_l: the spread of log norms grows with it
-  for (long l = 0; l + 1 < layout.num_layers(); ++l) {
-    const long n = layout.layers[std::size_t(l)].fan_out;
+  for (const RowInfo& r : layout.rows) {
+    if (r.kind != RowKind::dense) continue;
+    const long n = r.fan_out;
     narrowest = narrowest ? std::min(narrowest, n) : n;
     inverse_widths += 1.0 / double(n);
   }
@@ -189,6 +208,7 @@ std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& l
 }
 
 void attach_prediction(const FlowPrediction& p, std::vector<LayerRecord>& layers) {
+  if (p.delta_log10.empty()) return;
   GF_ASSERT(layers.size() == p.delta_log10.size());
   for (std::size_t l = 0; l < layers.size(); ++l) {
     layers[l].theory_delta_log10 = p.delta_log10[l];
@@ -197,6 +217,7 @@ void attach_prediction(const FlowPrediction& p, std::vector<LayerRecord>& layers
 }
 
 void attach_prediction(const FlowPrediction& p, RunSummary& summary) {
+  if (p.delta_log10.empty()) return;
   summary.theory_delta_ratio_log10 = p.delta_log10.front();
   summary.theory_grad_ratio_log10 = p.grad_w_log10.front();
 }

@@ -14,7 +14,7 @@
 #include "nn/activation.hpp"
 #include "config/config.hpp"
 #include "data/data.hpp"
-#include "nn/model.hpp"
+#include "nn/network.hpp"
 #include "train/records.hpp"
 
 namespace gradflow {
@@ -40,7 +40,9 @@ struct FlowInputs {
 
 // The moments of the network `start` actually holds (drawn or loaded) and of the training
 // inputs, so the prediction is for this run, whatever its init.
-FlowInputs flow_inputs(const Config& config, const Parameters& start, const Examples& train);
+// For plain MLPs only (layout.plain_mlp): the other kinds have no prediction here.
+FlowInputs flow_inputs(const Config& config, const NetworkLayout& layout, const Parameters& start,
+                       const Examples& train);
 
 // Per layer of a network with `hidden` layers and an output layer (indices 0..hidden).
 struct FlowPrediction {
@@ -64,10 +66,11 @@ FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<
                             long inputs);
 
 // Why the prediction may not describe this run at init; empty when it should.
-std::vector<std::string> theory_caveats(const Config& config, const MlpLayout& layout,
+std::vector<std::string> theory_caveats(const Config& config, const NetworkLayout& layout,
                                         const FlowPrediction& prediction);
 
-// Copies a prediction into the step-0 layer records and the run summary.
+// Copies a prediction into the step-0 layer records and the run summary (nothing when the
+// prediction is empty: a network with no prediction).
 void attach_prediction(const FlowPrediction& p, std::vector<LayerRecord>& layers);
 void attach_prediction(const FlowPrediction& p, RunSummary& summary);
 

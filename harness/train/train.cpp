@@ -10,6 +10,8 @@
 
 #include "base/errors.hpp"
 #include "nn/init.hpp"
+#include "nn/network_init.hpp"
+#include "config/network_layout.hpp"
 #include "train/divergence_window.hpp"
 #include "train/lifecycle.hpp"
 #include "nn/loss.hpp"
@@ -62,15 +64,17 @@ template <class T>
 TrainResult train_typed(const Config& config, const Dataset& data, Parameters start,
                         TrainObserver& observer) {
   const TrainConfig& tc = config.train;
-  const MlpLayout layout = layout_for(config, data);
-  const long num_layers = layout.num_layers();
+  const NetworkLayout layout = layout_for(config, data);
+  const long num_rows = layout.num_rows();
   const bool classification = data.task == Task::classification;
   const bool cross_entropy = tc.loss == Loss::cross_entropy;
 
-  Mlp<T> mlp = make_mlp<T>(layout, config.model.activation_spec());
-  set_parameters(mlp, start);
-  if (config.log.save_params) observer.on_parameters("init", start);
-  const FlowPrediction theory = predict_flow(flow_inputs(config, start, data.train));
+  Network<T> net = make_network<T>(layout);
+  set_parameters(net, start);
+  if (config.log.save_params) observer.on_parameters("init", layout, start);
+  const FlowPrediction theory = layout.plain_mlp
+                                    ? predict_flow(flow_inputs(config, layout, start, data.train))
+                                    : FlowPrediction{};
   // The network has its own copy now; at depth 100 x width 1024 in float64 this one is 800 MB.
   start = Parameters{};
 #ifdef __GLIBC__
@@ -81,9 +85,9 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
 
   // Everything the loop touches is allocated here, once.
   const long batch_size = tc.batch_size;
-  Workspace<T> ws = make_workspace<T>(layout, batch_size);
+  Workspace<T> ws = make_workspace<T>(layout, batch_size, Pass::train);
   OptimizerState<T> opt = make_optimizer_state<T>(tc, layout);
-  ProbeSet<T> probe = make_probe_set<T>(data.probe, data.outputs);
+  ProbeSet<T> probe = make_probe_set<T>(layout, data.probe, data.outputs);
   Mat<T> cast_x;  // empty when the data set holds the inputs in T already (no copy)
   const Mat<T>& train_x = inputs_as<T>(data.train, cast_x);
   Mat<T> train_y;  // MSE targets: regression values, or one-hot labels
@@ -102,22 +106,24 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
   BatchSampler sampler = make_sampler(std::size_t(data.train.size()), std::size_t(batch_size),
                                       config.seed, batch);
 
-  std::vector<LayerRecord> layers(static_cast<std::size_t>(num_layers));
+  std::vector<LayerRecord> layers(static_cast<std::size_t>(num_rows));
   std::vector<LayerRecord> init_layers;
-  std::vector<long> hidden_widths;
-  for (long l = 0; l + 1 < num_layers; ++l) hidden_widths.push_back(layout.layers[std::size_t(l)].fan_out);
-  UnitStates unit_states = make_unit_states(hidden_widths);
-  LifecycleTracker lifecycle = make_lifecycle_tracker(hidden_widths);
-  StepSquares squares = make_step_squares(num_layers);
-  UpdateNorms update_norms{std::vector<double>(std::size_t(num_layers), kNaN),
-                           std::vector<double>(std::size_t(num_layers), kNaN)};
-  std::vector<double> prev_weight_norms(std::size_t(num_layers), kNaN);
+  const std::vector<long> activation_units = activation_widths(layout);
+  UnitStates unit_states = make_unit_states(activation_units);
+  LifecycleTracker lifecycle = make_lifecycle_tracker(activation_units);
+  StepSquares squares = make_step_squares(layout);
+  UpdateNorms update_norms{std::vector<double>(std::size_t(num_rows), kNaN),
+                           std::vector<double>(std::size_t(num_rows), kNaN)};
+  std::vector<double> prev_weight_norms(std::size_t(num_rows), kNaN);
   bool have_update_norms = false;  // the last update measured itself (and the weights it wrote)
-  for (long l = 0; l < num_layers; ++l) {
-    layers[std::size_t(l)].layer = int(l + 1);
-    layers[std::size_t(l)].fan_in = layout.layers[std::size_t(l)].fan_in;
-    layers[std::size_t(l)].fan_out = layout.layers[std::size_t(l)].fan_out;
-    layers[std::size_t(l)].output = l + 1 == num_layers;
+  for (long l = 0; l < num_rows; ++l) {
+    const RowInfo& row = layout.rows[std::size_t(l)];
+    LayerRecord& r = layers[std::size_t(l)];
+    r.layer = int(l + 1);
+    r.kind = row.kind;
+    r.fan_in = row.fan_in;
+    r.fan_out = row.fan_out;
+    r.output = row.kind == RowKind::output;
   }
 
   DivergenceWindow window = make_divergence_window(config.log.divergence_window, layers);
@@ -138,13 +144,14 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
       if (!cross_entropy) batch_y.col(j) = train_y.col(Eigen::Index(src));
       if (classification) batch_labels[std::size_t(j)] = data.train.labels[src];
     }
-    mlp_forward(mlp, ws);
-    const LossValue lv = cross_entropy
-                             ? softmax_cross_entropy<T>(ws.z.back(), batch_labels, &ws.delta.back())
-                             : mean_squared_error<T>(ws.z.back(), batch_y, &ws.delta.back());
+    network_forward(net, ws);
+    const Mat<T>& out = logits(layout, ws);
+    Mat<T>& dout = dlogits(layout, ws);
+    const LossValue lv = cross_entropy ? softmax_cross_entropy<T>(out, batch_labels, &dout)
+                                       : mean_squared_error<T>(out, batch_y, &dout);
     const bool log_planned = k % config.log.every == 0 || k == tc.steps;
-    mlp_backward(mlp, ws, log_planned ? squares.delta.data() : nullptr);
-    const double grad_norm = gradient_squares(mlp, squares);
+    network_backward(net, ws, log_planned ? squares.delta.data() : nullptr);
+    const double grad_norm = gradient_squares(net, squares);
     // Every step, not only logged ones: a blow-up between two logged steps is an explosion.
     if (std::isfinite(grad_norm)) max_grad_norm = std::max(max_grad_norm, grad_norm);
 
@@ -153,7 +160,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
     if (!log_now)
       remember_step(window, {k, learning_rate(tc, k), lv.loss, kNaN, kNaN, kNaN, grad_norm,
                              tc.clip_norm > 0 && grad_norm > tc.clip_norm},
-                    mlp, squares);
+                    net, squares);
     if (log_now) {
       if (diverged) log_held_steps(window, observer);  // the blow-up, then the NaN step
       forget_steps(window);
@@ -163,14 +170,14 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
       step.loss = lv.loss;
       if (classification && std::isfinite(lv.loss)) {
         const long correct =
-            cross_entropy ? lv.correct : count_correct<T>(ws.z.back(), batch_labels);
+            cross_entropy ? lv.correct : count_correct<T>(out, batch_labels);
         step.accuracy = double(correct) / double(batch_size);
       }
       step.grad_norm = grad_norm;
       step.clipped = tc.clip_norm > 0 && grad_norm > tc.clip_norm;
       for (LayerRecord& r : layers) r.step = k;
-      if (!log_planned) delta_squares(ws, squares);
-      measure_gradients(mlp, ws, squares, have_update_norms ? &update_norms.weight_after : nullptr,
+      if (!log_planned) delta_squares(layout, ws, squares);
+      measure_gradients(net, ws, squares, have_update_norms ? &update_norms.weight_after : nullptr,
                         layers);
       for (std::size_t l = 0; l < layers.size(); ++l)
         layers[l].update_ratio =
@@ -180,7 +187,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
                              diverged;
       if (probe_now) {
         const ProbeOutcome po =
-            measure_probe(mlp, data.task, cross_entropy, probe, layers, &unit_states);
+            measure_probe(net, data.task, cross_entropy, probe, layers, &unit_states);
         if (!diverged) observe_units(lifecycle, unit_states, k);
         step.probe_loss = po.loss;
         step.probe_accuracy = po.accuracy;
@@ -200,7 +207,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
     if (diverged) {
       summary.status = RunStatus::diverged;
       summary.diverged_step = k;
-      summary.diverged_reason = !mlp.params.allFinite() ? "weights"
+      summary.diverged_reason = !net.params.allFinite() ? "weights"
                                 : !std::isfinite(lv.loss) ? "loss"
                                                           : "gradient";
       break;
@@ -218,10 +225,16 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
     const bool measure_update = next % config.log.every == 0 || next == tc.steps;
     // The weights have not changed since this step's measure_gradients: reuse its norms.
     if (measure_update)
-      for (long l = 0; l < num_layers; ++l)
+      for (long l = 0; l < num_rows; ++l) {
+        const int t = layout.rows[std::size_t(l)].main_tensor;
         prev_weight_norms[std::size_t(l)] =
-            log_now ? layers[std::size_t(l)].weight_norm : norm_wide(mlp.w(l));
-    optimizer_step(tc, lr, scale, mlp, opt, measure_update ? &update_norms : nullptr);
+            t < 0 ? kNaN
+            : log_now
+                ? layers[std::size_t(l)].weight_norm
+                : norm_wide(net.params.data() + layout.tensors[std::size_t(t)].offset,
+                            layout.tensors[std::size_t(t)].size());
+      }
+    optimizer_step(tc, lr, scale, net, opt, measure_update ? &update_norms : nullptr);
     have_update_norms = measure_update;
     summary.steps_done = next;
   }
@@ -233,37 +246,25 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
   summary.max_grad_norm = max_grad_norm;
   fill_flow_indicators(summary, init_layers, layers);
   result.lifecycle = lifecycle_records(lifecycle);
+  const std::vector<int> rows_of = activation_rows(layout);
+  for (std::size_t i = 0; i < result.lifecycle.size(); ++i)  // numbered like layers.csv
+    if (rows_of[i] >= 0) result.lifecycle[i].layer = rows_of[i] + 1;
   fill_lifecycle_indicators(summary, result.lifecycle);
   judge_summary(summary, config.verdict);
   if (config.log.save_params && summary.status == RunStatus::completed)
-    observer.on_parameters("final", get_parameters(mlp));
+    observer.on_parameters("final", layout, get_parameters(net));
   return result;
 }
 
 }  // namespace
 
-MlpLayout layout_for(const Config& config, const Dataset& data) {
-  std::vector<long> widths;
-  for (long l = 0; l < config.model.depth; ++l) widths.push_back(config.model.hidden_width(l));
-  return make_layout(data.inputs, widths, data.outputs);
+NetworkLayout layout_for(const Config& config, const Dataset& data) {
+  return network_layout(config, data.inputs, data.outputs);
 }
 
-Parameters initial_parameters(const Config& config, const MlpLayout& layout) {
+Parameters initial_parameters(const Config& config, const NetworkLayout& layout) {
   Rng rng = make_rng(config.seed, "init");
-  const WeightInitSpec weight_spec = config.model.weight_init_spec();
-  Parameters p;
-  for (long l = 0; l < layout.num_layers(); ++l) {
-    const LayerShape& s = layout.layers[std::size_t(l)];
-    MatD w(s.fan_out, s.fan_in);
-    init_weights(weight_spec, w, rng);
-    VecD b = VecD::Zero(s.fan_out);
-    // bias_init shapes the hidden units (e.g. -1 to provoke dead ReLUs); the linear output
-    // layer starts at zero bias so it does not bias the loss.
-    if (l + 1 < layout.num_layers()) init_bias(config.model.bias_init, b, rng);
-    p.w.push_back(std::move(w));
-    p.b.push_back(std::move(b));
-  }
-  return p;
+  return initial_parameters(layout, config.model.weight_init_spec(), config.model.bias_init, rng);
 }
 
 TrainResult train(const Config& config, const Dataset& data, Parameters start,

@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 #include "data/data.hpp"
-#include "nn/model.hpp"
+#include "nn/network.hpp"
 #include "train/records.hpp"
 
 namespace gradflow {
@@ -22,20 +22,21 @@ class TrainObserver {
   // After every step's forward/backward pass; returning false stops the run (interrupt).
   virtual bool on_progress(long step, long steps, double loss) = 0;
   // With log.save_params: when = "init" (before the first update) and "final".
-  virtual void on_parameters(std::string_view when, const Parameters& params) = 0;
+  virtual void on_parameters(std::string_view when, const NetworkLayout& layout,
+                             const Parameters& params) = 0;
 };
 
 struct TrainResult {
   RunSummary summary;
-  std::vector<LifecycleRecord> lifecycle;  // one per hidden layer
+  std::vector<LifecycleRecord> lifecycle;  // one per activation layer
   bool interrupted = false;  // stopped by the observer; the summary is incomplete
 };
 
-// The network's shape for this data: data.inputs -> model widths -> data.outputs.
-MlpLayout layout_for(const Config& config, const Dataset& data);
+// The network for this data: data.inputs -> the model's layers -> data.outputs.
+NetworkLayout layout_for(const Config& config, const Dataset& data);
 
 // Draws the initial parameters (init / bias_init, stream "init" of the seed).
-Parameters initial_parameters(const Config& config, const MlpLayout& layout);
+Parameters initial_parameters(const Config& config, const NetworkLayout& layout);
 
 // Trains from `start` (initial_parameters, or loaded from model.init_from).
 TrainResult train(const Config& config, const Dataset& data, Parameters start,

@@ -1,0 +1,70 @@
+// Forward and backward of every layer kind, one file each (nn/layers/<kind>.cpp), called by
+// network.cpp. Tensors are (units, batch). `din` may alias `dout` where the kind says so
+// (elementwise kinds run backward in place); nullptr means the input needs no gradient.
+// Parameter and gradient pointers are the network's flat buffers; the layer's offsets say
+// where its tensors are.
+#pragma once
+
+#include "nn/network.hpp"
+
+namespace gradflow {
+
+// dense: out = W in + b. W (out, in), b (out).
+template <class T>
+void dense_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out);
+// dW = dout in^T, db = sum over the batch of dout, din = W^T dout.
+template <class T>
+void dense_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
+                    const Mat<T>& dout, Mat<T>* din);
+
+// activation: out = phi(in), dphi = phi'(in) kept for backward.
+template <class T>
+void activation_forward(const Layer& l, const Mat<T>& in, Mat<T>& out, Mat<T>& dphi);
+// din = dout * phi'(in); din may be dout.
+template <class T>
+void activation_backward(const Mat<T>& dphi, const Mat<T>& dout, Mat<T>& din);
+
+// prelu: out = max(0, in) + a_u min(0, in), slopes a (units). dphi = 1 or a_u.
+template <class T>
+void prelu_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out, Mat<T>& dphi);
+// da_u = sum over the batch of dout * min(0, in); din = dout * dphi (din may be dout).
+template <class T>
+void prelu_backward(const Layer& l, T* grads, const Mat<T>& in, const Mat<T>& dphi,
+                    const Mat<T>& dout, Mat<T>& din);
+
+// batch_norm: per unit over the batch, x_hat = (in - mean) / sqrt(var + eps) (biased var),
+// out = gamma x_hat + beta. Train: batch statistics, running ones updated in `state`
+// (PyTorch's rule: unbiased variance in the running estimate); eval: running statistics.
+// x_hat (units, batch); stat (units, 3): 1/sigma, then two columns of backward scratch.
+template <class T>
+void batch_norm_forward(const Layer& l, const T* params, T* state, Pass pass, const Mat<T>& in,
+                        Mat<T>& out, Mat<T>& x_hat, Mat<T>& stat);
+// The batch couples examples: din_i = (1/sigma)(g_i - mean(g) - x_hat_i mean(g x_hat)),
+// g = gamma dout. din must not alias dout.
+template <class T>
+void batch_norm_backward(const Layer& l, const T* params, T* grads, const Mat<T>& x_hat,
+                         Mat<T>& stat, const Mat<T>& dout, Mat<T>* din);
+
+// layer_norm: per example over its units, same formulas with the roles of units and examples
+// swapped; the same in train and eval. stat (3, batch).
+template <class T>
+void layer_norm_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
+                        Mat<T>& x_hat, Mat<T>& stat);
+template <class T>
+void layer_norm_backward(const Layer& l, const T* params, T* grads, const Mat<T>& x_hat,
+                         Mat<T>& stat, const Mat<T>& dout, Mat<T>* din);
+
+// residual, after its body ran: out = skip(in) + s branch, skip = in or P in (P (out, in)).
+template <class T>
+void residual_forward(const Layer& l, const T* params, const Mat<T>& in, const Mat<T>& branch,
+                      Mat<T>& out);
+// Before the body's backward: dbranch = s dout, and for rezero dalpha = sum(dout * branch).
+template <class T>
+void residual_backward_branch(const Layer& l, const T* params, T* grads, const Mat<T>& branch,
+                              const Mat<T>& dout, Mat<T>& dbranch);
+// After it (din holds the branch's share): din += skip^T dout, and dP = dout in^T.
+template <class T>
+void residual_backward_skip(const Layer& l, const T* params, T* grads, const Mat<T>& in,
+                            const Mat<T>& dout, Mat<T>* din);
+
+}  // namespace gradflow

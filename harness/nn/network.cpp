@@ -1,0 +1,413 @@
+// Building a network's layout from its layer specs, its workspaces, and the forward and
+// backward passes that walk the layers (each kind's arithmetic is in nn/layers/<kind>.cpp).
+#include "nn/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include "base/errors.hpp"
+#include "nn/layers/layers.hpp"
+
+namespace gradflow {
+
+namespace {
+constexpr std::array<std::string_view, kRowKindCount> kRowKindNames = {
+    "dense", "output", "projection", "batch_norm", "layer_norm", "prelu", "residual"};
+static_assert(std::size_t(RowKind::residual) + 1 == kRowKindCount, "add the row kind's name");
+}  // namespace
+
+std::string_view row_kind_name(RowKind k) { return kRowKindNames[std::size_t(k)]; }
+
+namespace {
+
+// Walks the specs in forward order, numbering layers, rows and tensors.
+struct LayoutBuilder {
+  NetworkLayout& layout;
+  long blocks = 0;  // residual blocks in the whole network (inv_sqrt_blocks)
+
+  std::size_t add_tensor(const char* prefix, int row, long rows, long cols, bool main) {
+    ParamTensor t;
+    t.name = std::string(prefix) + std::to_string(row + 1);
+    t.rows = rows;
+    t.cols = cols;
+    t.offset = layout.parameter_count;
+    t.row = row;
+    t.main = main;
+    layout.parameter_count += t.size();
+    const int index = int(layout.tensors.size());
+    RowInfo& r = layout.rows[std::size_t(row)];
+    (main ? r.main_tensor : r.bias_tensor) = index;
+    layout.tensors.push_back(std::move(t));
+    return layout.tensors.back().offset;
+  }
+
+  int add_row(RowKind kind, long fan_in, long fan_out, int layer_id) {
+    layout.rows.push_back({kind, fan_in, fan_out, -1, -1, layer_id});
+    return int(layout.rows.size()) - 1;
+  }
+
+  // Builds `specs` reading `units` features whose values come from row `feeding_row`
+  // (-1: none). Returns the output width; `feeding_row` is updated.
+  long build(const std::vector<LayerSpec>& specs, long units, int& feeding_row,
+             std::vector<Layer>& out) {
+    for (const LayerSpec& s : specs) {
+      Layer l;
+      l.kind = s.kind;
+      l.id = layout.layer_count++;
+      l.in_units = units;
+      switch (s.kind) {
+        case LayerKind::dense:
+          GF_ASSERT(s.units > 0);
+          l.out_units = s.units;
+          l.row = add_row(RowKind::dense, units, s.units, l.id);
+          l.w = add_tensor("W", l.row, s.units, units, true);
+          l.b = add_tensor("b", l.row, s.units, 1, false);
+          feeding_row = l.row;
+          break;
+        case LayerKind::activation:
+          l.out_units = units;
+          l.activation = s.activation;
+          l.act_row = feeding_row;
+          feeding_row = -1;
+          break;
+        case LayerKind::prelu:
+          l.out_units = units;
+          l.act_row = feeding_row;
+          l.row = add_row(RowKind::prelu, units, units, l.id);
+          l.w = add_tensor("slope", l.row, units, 1, true);
+          l.activation = {Activation::leaky_relu, s.prelu_init};  // the initial slope
+          feeding_row = -1;
+          break;
+        case LayerKind::batch_norm:
+        case LayerKind::layer_norm: {
+          const bool batch = s.kind == LayerKind::batch_norm;
+          l.out_units = units;
+          l.affine = s.affine;
+          l.momentum = s.momentum;
+          l.row = add_row(batch ? RowKind::batch_norm : RowKind::layer_norm, units, units, l.id);
+          if (s.affine) {
+            l.w = add_tensor("gamma", l.row, units, 1, true);
+            l.b = add_tensor("beta", l.row, units, 1, false);
+          }
+          if (batch) {
+            l.state = layout.state_count;
+            layout.state_count += 2 * std::size_t(units);
+          }
+          feeding_row = l.row;
+          break;
+        }
+        case LayerKind::residual: {
+          GF_ASSERT(!s.body.empty());
+          ++blocks;
+          int body_row = feeding_row;
+          l.out_units = build(s.body, units, body_row, l.body);
+          l.scale_kind = s.scale;
+          l.scale = s.scale_value;
+          if (l.out_units != units) {
+            l.projection_row = add_row(RowKind::projection, units, l.out_units, l.id);
+            l.projection = add_tensor("P", l.projection_row, l.out_units, units, true);
+          }
+          l.row = add_row(RowKind::residual, units, l.out_units, l.id);
+          if (s.scale == ResidualScale::rezero) l.w = add_tensor("alpha", l.row, 1, 1, true);
+          feeding_row = l.row;
+          break;
+        }
+      }
+      layout.max_width = std::max(layout.max_width, l.out_units);
+      units = l.out_units;
+      out.push_back(std::move(l));
+    }
+    return units;
+  }
+};
+
+void resolve_scales(std::vector<Layer>& layers, long blocks) {
+  for (Layer& l : layers) {
+    if (l.kind != LayerKind::residual) continue;
+    if (l.scale_kind == ResidualScale::inv_sqrt_blocks) l.scale = 1.0 / std::sqrt(double(blocks));
+    resolve_scales(l.body, blocks);
+  }
+}
+
+bool is_plain_mlp(const std::vector<LayerSpec>& hidden) {
+  if (hidden.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < hidden.size(); ++i) {
+    if (hidden[i].kind != (i % 2 == 0 ? LayerKind::dense : LayerKind::activation)) return false;
+    const ActivationSpec& a = hidden[i].activation;
+    if (i % 2 == 1 && (a.kind != hidden[1].activation.kind || a.param != hidden[1].activation.param))
+      return false;  // one activation throughout, as the mean-field maps assume
+  }
+  return true;
+}
+
+}  // namespace
+
+NetworkLayout make_network_layout(long inputs, const std::vector<LayerSpec>& hidden,
+                                  long outputs) {
+  NetworkLayout layout;
+  layout.inputs = inputs;
+  layout.outputs = outputs;
+  layout.max_width = inputs;
+  layout.specs = hidden;
+  layout.plain_mlp = is_plain_mlp(hidden);
+  LayoutBuilder builder{layout};
+  int feeding_row = -1;
+  std::vector<LayerSpec> all = hidden;
+  LayerSpec out;
+  out.kind = LayerKind::dense;
+  out.units = outputs;
+  all.push_back(out);
+  builder.build(all, inputs, feeding_row, layout.layers);
+  Layer& last = layout.layers.back();
+  last.output = true;
+  layout.rows[std::size_t(last.row)].kind = RowKind::output;
+  resolve_scales(layout.layers, builder.blocks);
+  return layout;
+}
+
+NetworkLayout make_mlp_layout(long inputs, const std::vector<long>& widths, long outputs,
+                              const ActivationSpec& activation) {
+  std::vector<LayerSpec> hidden;
+  for (long w : widths) {
+    LayerSpec d;
+    d.kind = LayerKind::dense;
+    d.units = w;
+    LayerSpec a;
+    a.kind = LayerKind::activation;
+    a.activation = activation;
+    hidden.push_back(d);
+    hidden.push_back(a);
+  }
+  return make_network_layout(inputs, hidden, outputs);
+}
+
+template <class T>
+Network<T> make_network(const NetworkLayout& layout) {
+  Network<T> net;
+  net.layout = layout;
+  net.params = Vec<T>::Zero(Eigen::Index(layout.parameter_count));
+  // Not zeroed: backward writes every gradient before anything reads one, and untouched
+  // pages cost no memory until then (the caller may still hold a copy of the parameters).
+  net.grads = Vec<T>(Eigen::Index(layout.parameter_count));
+  net.state = Vec<T>::Zero(Eigen::Index(layout.state_count));
+  // Running statistics start as PyTorch's: mean 0, variance 1.
+  std::vector<const Layer*> stack;
+  for (const Layer& l : layout.layers) stack.push_back(&l);
+  while (!stack.empty()) {
+    const Layer* l = stack.back();
+    stack.pop_back();
+    for (const Layer& b : l->body) stack.push_back(&b);
+    if (l->state != kNoOffset)
+      net.state.segment(Eigen::Index(l->state + std::size_t(l->out_units)), l->out_units)
+          .setOnes();
+  }
+  return net;
+}
+
+template <class T>
+void set_parameters(Network<T>& net, const Parameters& p) {
+  GF_ASSERT(p.tensors.size() == net.layout.tensors.size());
+  for (std::size_t t = 0; t < p.tensors.size(); ++t) net.tensor(t) = p.tensors[t].cast<T>();
+}
+
+template <class T>
+Parameters get_parameters(const Network<T>& net) {
+  Parameters p;
+  for (std::size_t t = 0; t < net.layout.tensors.size(); ++t)
+    p.tensors.push_back(net.tensor(t).template cast<double>());
+  return p;
+}
+
+namespace {
+
+// Assigns buffers to every layer. Train: each output its own, an elementwise kind's gradient
+// shared with its input's. Eval: outputs at nesting level d alternate between two buffers per
+// (level, width); scratch (caches, statistics) is shared by every layer of the same shape.
+template <class T>
+struct WorkspaceBuilder {
+  Workspace<T>& ws;
+  long batch;
+  std::map<std::tuple<int, long, long, int>, int> shared;  // (level, rows, cols, slot) -> buffer
+
+  int fresh(long rows, long cols) {
+    ws.storage.push_back(Mat<T>::Zero(rows, cols));
+    return int(ws.storage.size()) - 1;
+  }
+  int reuse(int level, long rows, long cols, int slot) {
+    auto [it, added] = shared.try_emplace({level, rows, cols, slot}, -1);
+    if (added) it->second = fresh(rows, cols);
+    return it->second;
+  }
+  int scratch(long rows, long cols, int slot) {
+    return ws.pass == Pass::train ? fresh(rows, cols) : reuse(-1, rows, cols, slot);
+  }
+
+  // input_grad: the buffer holding dL/d(this sequence's input), -1 if none.
+  void build(const std::vector<Layer>& layers, int level, int input_grad) {
+    int index = 0;
+    for (const Layer& l : layers) {
+      LayerBuffers& b = ws.at[std::size_t(l.id)];
+      const long units = l.out_units;
+      const bool train = ws.pass == Pass::train;
+      b.out = train ? fresh(units, batch) : reuse(level, units, batch, index % 2);
+      switch (l.kind) {
+        case LayerKind::activation:
+        case LayerKind::prelu:
+          b.cache = scratch(units, batch, 0);
+          break;
+        case LayerKind::batch_norm:
+          b.cache = scratch(units, batch, 0);
+          b.stat = scratch(units, 3, 1);
+          break;
+        case LayerKind::layer_norm:
+          b.cache = scratch(units, batch, 0);
+          b.stat = scratch(3, batch, 1);
+          break;
+        case LayerKind::residual:
+          build(l.body, level + 1, input_grad);
+          break;
+        case LayerKind::dense:
+          break;
+      }
+      if (train) {
+        const bool in_place = l.kind == LayerKind::activation || l.kind == LayerKind::prelu;
+        b.dout = in_place && input_grad >= 0 ? input_grad : fresh(units, batch);
+        input_grad = b.dout;
+      }
+      ++index;
+    }
+  }
+};
+
+}  // namespace
+
+template <class T>
+Workspace<T> make_workspace(const NetworkLayout& layout, long batch, Pass pass,
+                            bool input_gradient) {
+  Workspace<T> ws;
+  ws.pass = pass;
+  ws.input = Mat<T>::Zero(layout.inputs, batch);
+  if (input_gradient) ws.dinput = Mat<T>::Zero(layout.inputs, batch);
+  ws.at.assign(std::size_t(layout.layer_count), LayerBuffers{});
+  // Elementwise kinds right after the input share its gradient only when it is computed.
+  WorkspaceBuilder<T> builder{ws, batch, {}};
+  builder.build(layout.layers, 0, -1);
+  return ws;
+}
+
+namespace {
+
+template <class T>
+struct Pass_ {
+  Network<T>& net;
+  Workspace<T>& ws;
+  LayerObserver<T>* observer;
+  double* delta_squares;
+
+  const Mat<T>& forward(const std::vector<Layer>& layers, const Mat<T>& input) {
+    const Mat<T>* x = &input;
+    T* params = net.params.data();
+    for (const Layer& l : layers) {
+      Mat<T>& out = ws.out(l);
+      switch (l.kind) {
+        case LayerKind::dense:
+          dense_forward<T>(l, params, *x, out);
+          break;
+        case LayerKind::activation:
+          activation_forward<T>(l, *x, out, ws.cache(l));
+          break;
+        case LayerKind::prelu:
+          prelu_forward<T>(l, params, *x, out, ws.cache(l));
+          break;
+        case LayerKind::batch_norm:
+          batch_norm_forward<T>(l, params, net.state.data(), ws.pass, *x, out, ws.cache(l),
+                                ws.stat(l));
+          break;
+        case LayerKind::layer_norm:
+          layer_norm_forward<T>(l, params, *x, out, ws.cache(l), ws.stat(l));
+          break;
+        case LayerKind::residual: {
+          const Mat<T>& branch = forward(l.body, *x);
+          residual_forward<T>(l, params, *x, branch, out);
+          break;
+        }
+      }
+      if (observer) observer->after_forward(l, *x, ws);
+      x = &out;
+    }
+    return *x;
+  }
+
+  // din: dL/d(input of `layers`), nullptr when not needed.
+  void backward(const std::vector<Layer>& layers, const Mat<T>& input, Mat<T>* din) {
+    T* params = net.params.data();
+    T* grads = net.grads.data();
+    for (std::size_t i = layers.size(); i-- > 0;) {
+      const Layer& l = layers[i];
+      const Mat<T>& x = i > 0 ? ws.out(layers[i - 1]) : input;
+      Mat<T>* dx = i > 0 ? &ws.dout(layers[i - 1]) : din;
+      Mat<T>& dout = ws.dout(l);
+      if (delta_squares && l.row >= 0)
+        delta_squares[l.row] = squared_norm_wide(dout.data(), std::size_t(dout.size()));
+      switch (l.kind) {
+        case LayerKind::dense:
+          dense_backward<T>(l, params, grads, x, dout, dx);
+          break;
+        case LayerKind::activation:
+          if (dx) activation_backward<T>(ws.cache(l), dout, *dx);
+          break;
+        case LayerKind::prelu: {
+          // The slopes' gradient is needed even when the input's is not.
+          Mat<T>& target = dx ? *dx : dout;
+          prelu_backward<T>(l, grads, x, ws.cache(l), dout, target);
+          break;
+        }
+        case LayerKind::batch_norm:
+          batch_norm_backward<T>(l, params, grads, ws.cache(l), ws.stat(l), dout, dx);
+          break;
+        case LayerKind::layer_norm:
+          layer_norm_backward<T>(l, params, grads, ws.cache(l), ws.stat(l), dout, dx);
+          break;
+        case LayerKind::residual: {
+          if (delta_squares && l.projection_row >= 0)
+            delta_squares[l.projection_row] = delta_squares[l.row];
+          const Layer& last = l.body.back();
+          residual_backward_branch<T>(l, params, grads, ws.out(last), dout, ws.dout(last));
+          backward(l.body, x, dx);
+          residual_backward_skip<T>(l, params, grads, x, dout, dx);
+          break;
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+template <class T>
+void network_forward(Network<T>& net, Workspace<T>& ws, LayerObserver<T>* observer) {
+  Pass_<T>{net, ws, observer, nullptr}.forward(net.layout.layers, ws.input);
+}
+
+template <class T>
+void network_backward(Network<T>& net, Workspace<T>& ws, double* row_delta_squares) {
+  GF_ASSERT(ws.pass == Pass::train);
+  Pass_<T>{net, ws, nullptr, row_delta_squares}.backward(
+      net.layout.layers, ws.input, ws.dinput.size() ? &ws.dinput : nullptr);
+}
+
+#define GRADFLOW_INSTANTIATE(T)                                                              \
+  template struct Network<T>;                                                                \
+  template Network<T> make_network<T>(const NetworkLayout&);                                 \
+  template void set_parameters<T>(Network<T>&, const Parameters&);                           \
+  template Parameters get_parameters<T>(const Network<T>&);                                  \
+  template Workspace<T> make_workspace<T>(const NetworkLayout&, long, Pass, bool);           \
+  template void network_forward<T>(Network<T>&, Workspace<T>&, LayerObserver<T>*);           \
+  template void network_backward<T>(Network<T>&, Workspace<T>&, double*);
+GRADFLOW_INSTANTIATE(float)
+GRADFLOW_INSTANTIATE(double)
+#undef GRADFLOW_INSTANTIATE
+
+}  // namespace gradflow

@@ -1,0 +1,93 @@
+// See network_init.hpp.
+#include "nn/network_init.hpp"
+
+#include "base/errors.hpp"
+
+namespace gradflow {
+namespace {
+
+double he_slope(const Layer& l) {
+  if (l.kind == LayerKind::prelu) return l.activation.param;
+  if (l.kind == LayerKind::activation && l.activation.kind == Activation::leaky_relu)
+    return l.activation.param;
+  return 0.0;
+}
+
+bool first_activation_slope(const std::vector<Layer>& layers, double& slope) {
+  for (const Layer& l : layers) {
+    if (l.kind == LayerKind::activation || l.kind == LayerKind::prelu) {
+      slope = he_slope(l);
+      return true;
+    }
+    if (first_activation_slope(l.body, slope)) return true;
+  }
+  return false;
+}
+
+struct Initializer {
+  const NetworkLayout& layout;
+  WeightInitSpec weights;
+  const BiasInitSpec& bias;
+  Rng& rng;
+  Parameters& p;
+  double slope = 0.0;  // of the last activation passed
+
+  MatD& tensor_at(std::size_t offset) {
+    for (std::size_t t = 0; t < layout.tensors.size(); ++t)
+      if (layout.tensors[t].offset == offset) return p.tensors[t];
+    GF_ASSERT(false && "no tensor at this offset");
+  }
+
+  void draw_weights(MatD& w, double leaky_slope) {
+    WeightInitSpec spec = weights;
+    spec.leaky_slope = leaky_slope;
+    init_weights(spec, w, rng);
+  }
+
+  void walk(const std::vector<Layer>& layers) {
+    for (const Layer& l : layers) {
+      switch (l.kind) {
+        case LayerKind::dense: {
+          draw_weights(tensor_at(l.w), slope);
+          VecD b = VecD::Zero(l.out_units);
+          if (!l.output) init_bias(bias, b, rng);
+          tensor_at(l.b) = b;
+          break;
+        }
+        case LayerKind::activation:
+          slope = he_slope(l);
+          break;
+        case LayerKind::prelu:
+          tensor_at(l.w).setConstant(l.activation.param);
+          slope = he_slope(l);
+          break;
+        case LayerKind::batch_norm:
+        case LayerKind::layer_norm:
+          if (l.affine) {
+            tensor_at(l.w).setOnes();
+            tensor_at(l.b).setZero();
+          }
+          break;
+        case LayerKind::residual:
+          walk(l.body);
+          if (l.projection != kNoOffset) draw_weights(tensor_at(l.projection), 1.0);
+          if (l.scale_kind == ResidualScale::rezero) tensor_at(l.w).setZero();
+          break;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+Parameters initial_parameters(const NetworkLayout& layout, const WeightInitSpec& weights,
+                              const BiasInitSpec& bias, Rng& rng) {
+  Parameters p;
+  for (const ParamTensor& t : layout.tensors) p.tensors.push_back(MatD::Zero(t.rows, t.cols));
+  Initializer init{layout, weights, bias, rng, p};
+  first_activation_slope(layout.layers, init.slope);
+  init.walk(layout.layers);
+  return p;
+}
+
+}  // namespace gradflow
