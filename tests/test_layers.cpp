@@ -1,0 +1,238 @@
+// The conformance test of every layer kind (dlib's test_layer): the input gradient and every
+// parameter gradient of a small network holding the kind, against central finite differences
+// of the batch loss in float64, and float32's gradients against float64's. Adding a kind adds
+// one line to kCases.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "nn/loss.hpp"
+#include "nn/network.hpp"
+#include "nn/rng.hpp"
+
+using namespace gradflow;
+
+namespace {
+
+constexpr long kInputs = 5, kOutputs = 3, kBatch = 7;
+
+LayerSpec dense(long units) {
+  LayerSpec s;
+  s.kind = LayerKind::dense;
+  s.units = units;
+  return s;
+}
+LayerSpec act(Activation a, double param = 0.0) {
+  LayerSpec s;
+  s.kind = LayerKind::activation;
+  s.activation = {a, param};
+  return s;
+}
+LayerSpec prelu() {
+  LayerSpec s;
+  s.kind = LayerKind::prelu;
+  return s;
+}
+LayerSpec norm(LayerKind kind, bool affine) {
+  LayerSpec s;
+  s.kind = kind;
+  s.affine = affine;
+  return s;
+}
+LayerSpec residual(std::vector<LayerSpec> body, ResidualScale scale, double value = 1.0) {
+  LayerSpec s;
+  s.kind = LayerKind::residual;
+  s.body = std::move(body);
+  s.scale = scale;
+  s.scale_value = value;
+  return s;
+}
+
+struct Case {
+  std::string name;
+  std::vector<LayerSpec> hidden;
+};
+
+const LayerKind kBn = LayerKind::batch_norm, kLn = LayerKind::layer_norm;
+const ResidualScale kConst = ResidualScale::constant, kRezero = ResidualScale::rezero,
+                    kInvSqrt = ResidualScale::inv_sqrt_blocks;
+
+// Every kind, alone after a dense layer and in the combinations the shorthand builds.
+const std::vector<Case> kCases = {
+    {"dense", {dense(6)}},
+    {"activation tanh", {dense(6), act(Activation::tanh)}},
+    {"activation softplus", {dense(6), act(Activation::softplus)}},
+    {"activation right after the input", {act(Activation::tanh), dense(6)}},
+    {"prelu", {dense(6), prelu()}},
+    {"prelu right after the input", {prelu(), dense(6)}},
+    {"batch_norm", {dense(6), norm(kBn, true)}},
+    {"batch_norm without affine", {dense(6), norm(kBn, false), act(Activation::tanh)}},
+    {"batch_norm on the input", {norm(kBn, true), dense(6)}},
+    {"layer_norm", {dense(6), norm(kLn, true)}},
+    {"layer_norm without affine", {dense(6), norm(kLn, false), act(Activation::tanh)}},
+    {"residual, scale 0.7", {dense(6), residual({act(Activation::tanh), dense(6)}, kConst, 0.7)}},
+    {"residual, scale 1", {dense(6), residual({act(Activation::tanh), dense(6)}, kConst, 1.0)}},
+    {"residual rezero", {dense(6), residual({act(Activation::tanh), dense(6)}, kRezero)}},
+    {"residual with a projection (6 -> 4)",
+     {dense(6), residual({act(Activation::tanh), dense(4)}, kConst, 1.0), act(Activation::tanh)}},
+    {"residual on the input (projection 5 -> 6)", {residual({dense(6)}, kConst, 0.5)}},
+    {"pre-norm residual blocks, inv_sqrt_blocks",
+     {dense(6), residual({norm(kBn, true), act(Activation::tanh), dense(6)}, kInvSqrt),
+      residual({norm(kLn, true), prelu(), dense(6)}, kInvSqrt), act(Activation::tanh)}},
+    {"nested residual",
+     {dense(6), residual({act(Activation::tanh), residual({dense(6), prelu()}, kRezero), dense(6)},
+                         kConst, 0.8)}},
+};
+
+template <class T>
+struct Problem {
+  Network<T> net;
+  Workspace<T> ws;
+  Mat<T> targets;
+};
+
+// Random parameters (not the init: rezero's alpha 0 and gamma 1 would hide mistakes), slopes
+// in (0.05, 0.95), random inputs and targets; all from `seed`.
+Problem<double> make_problem(const NetworkLayout& layout, std::uint64_t seed) {
+  Problem<double> p{make_network<double>(layout), make_workspace<double>(layout, kBatch, Pass::train, true),
+                    MatD(kOutputs, kBatch)};
+  Rng rng = make_rng(seed, "conformance");
+  for (const ParamTensor& t : layout.tensors)
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const double u = rng.normal();
+      p.net.params[Eigen::Index(t.offset + i)] =
+          t.name.rfind("slope", 0) == 0 ? 0.5 + 0.45 * std::tanh(u) : 0.6 * u;
+    }
+  for (Eigen::Index i = 0; i < p.ws.input.size(); ++i) p.ws.input.data()[i] = rng.normal();
+  for (Eigen::Index i = 0; i < p.targets.size(); ++i) p.targets.data()[i] = rng.normal();
+  return p;
+}
+
+template <class T>
+double loss(Problem<T>& p, bool gradient) {
+  network_forward(p.net, p.ws);
+  Mat<T>* d = gradient ? &dlogits(p.net.layout, p.ws) : nullptr;
+  const double v = mean_squared_error<T>(logits(p.net.layout, p.ws), p.targets, d).loss;
+  if (gradient) network_backward(p.net, p.ws);
+  return v;
+}
+
+// Largest relative error of `analytic` against central differences of the loss in `x`.
+double worst_error(Problem<double>& p, double* x, const double* analytic, std::size_t n,
+                   std::string& where, const std::string& what) {
+  const double h = 1e-5;  // truncation ~h^2 |f'''|/6, roundoff ~1e-16 / h: both < 1e-9
+  double worst = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double saved = x[i];
+    x[i] = saved + h;
+    const double up = loss(p, false);
+    x[i] = saved - h;
+    const double down = loss(p, false);
+    x[i] = saved;
+    const double numeric = (up - down) / (2 * h);
+    const double scale = std::max({std::abs(numeric), std::abs(analytic[i]), 1e-3});
+    const double err = std::abs(numeric - analytic[i]) / scale;
+    if (err > worst) {
+      worst = err;
+      where = what + "[" + std::to_string(i) + "]: numeric " + std::to_string(numeric) +
+              ", analytic " + std::to_string(analytic[i]);
+    }
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("every layer kind's input and parameter gradients match finite differences",
+          "[layers][gradcheck]") {
+  const std::size_t index = GENERATE(range(std::size_t(0), kCases.size()));
+  const Case& c = kCases[index];
+  INFO("case: " << c.name);
+  const NetworkLayout layout = make_network_layout(kInputs, c.hidden, kOutputs);
+  Problem<double> p = make_problem(layout, 11 + index);
+  loss(p, true);
+  const VecD grads = p.net.grads;
+  const MatD dinput = p.ws.dinput;
+  REQUIRE(grads.allFinite());
+  REQUIRE(dinput.allFinite());
+  REQUIRE(dinput.norm() > 0);  // the input gradient exists, so checking it means something
+
+  std::string where;
+  double worst = worst_error(p, p.ws.input.data(), dinput.data(), std::size_t(dinput.size()),
+                             where, "input");
+  for (const ParamTensor& t : layout.tensors) {
+    std::string here;
+    const double e = worst_error(p, p.net.params.data() + t.offset, grads.data() + t.offset,
+                                 t.size(), here, t.name);
+    if (e > worst) {
+      worst = e;
+      where = here;
+    }
+  }
+  INFO("largest relative error " << worst << " at " << where << " (" << layout.tensors.size()
+                                 << " tensors, " << layout.parameter_count << " parameters)");
+  REQUIRE(worst < 1e-6);
+}
+
+TEST_CASE("every layer kind's float32 gradients agree with float64's", "[layers][gradcheck]") {
+  const std::size_t index = GENERATE(range(std::size_t(0), kCases.size()));
+  const Case& c = kCases[index];
+  INFO("case: " << c.name);
+  const NetworkLayout layout = make_network_layout(kInputs, c.hidden, kOutputs);
+  Problem<double> p = make_problem(layout, 11 + index);
+  loss(p, true);
+  Problem<float> f{make_network<float>(layout),
+                   make_workspace<float>(layout, kBatch, Pass::train, true),
+                   p.targets.cast<float>()};
+  f.net.params = p.net.params.cast<float>();
+  f.ws.input = p.ws.input.cast<float>();
+  loss(f, true);
+  const double err = (f.net.grads.cast<double>() - p.net.grads).norm() / p.net.grads.norm();
+  const double err_input =
+      (f.ws.dinput.cast<double>() - p.ws.dinput).norm() / p.ws.dinput.norm();
+  INFO("relative difference: parameters " << err << ", input " << err_input);
+  REQUIRE(err < 1e-5);
+  REQUIRE(err_input < 1e-5);
+}
+
+TEST_CASE("a plain dense + activation stack is the plain MLP", "[layers]") {
+  const NetworkLayout a = make_mlp_layout(4, {5, 6}, 3, {Activation::relu, 0});
+  REQUIRE(a.plain_mlp);
+  REQUIRE(a.rows.size() == 3);
+  REQUIRE(a.tensors.size() == 6);
+  const char* names[] = {"W1", "b1", "W2", "b2", "W3", "b3"};
+  for (std::size_t t = 0; t < 6; ++t) CHECK(a.tensors[t].name == names[t]);
+  const NetworkLayout b = make_network_layout(4, {dense(5), norm(kBn, true), act(Activation::relu)}, 3);
+  REQUIRE_FALSE(b.plain_mlp);
+  // Rows: dense, batch_norm, output; tensors named by their row.
+  REQUIRE(b.rows.size() == 3);
+  CHECK(b.rows[1].kind == RowKind::batch_norm);
+  CHECK(b.tensors[2].name == "gamma2");
+  CHECK(b.tensors[3].name == "beta2");
+  CHECK(b.tensors[4].name == "W3");
+}
+
+TEST_CASE("batch norm's eval pass uses the running statistics, updated as PyTorch does",
+          "[layers]") {
+  const NetworkLayout layout = make_network_layout(kInputs, {norm(kBn, false)}, kOutputs);
+  Problem<double> p = make_problem(layout, 3);
+  network_forward(p.net, p.ws);  // one train pass: running = 0.9 * (0, 1) + 0.1 * batch
+  const VecD mean = p.ws.input.rowwise().mean();
+  const VecD var = ((p.ws.input.colwise() - mean).array().square().rowwise().sum() /
+                    double(kBatch - 1)).matrix();  // unbiased in the running estimate
+  const VecD expected_mean = 0.1 * mean;
+  const VecD expected_var = (0.9 + 0.1 * var.array()).matrix();
+  CHECK((p.net.state.head(kInputs) - expected_mean).norm() < 1e-14);
+  CHECK((p.net.state.tail(kInputs) - expected_var).norm() < 1e-14);
+  Workspace<double> eval = make_workspace<double>(layout, kBatch, Pass::eval);
+  eval.input = p.ws.input;
+  network_forward(p.net, eval);
+  const Layer& bn = layout.layers[0];
+  const MatD expected = ((p.ws.input.colwise() - expected_mean).array().colwise() /
+                         (expected_var.array() + kNormEpsilon).sqrt()).matrix();
+  INFO("eval output vs running-statistics normalization");
+  CHECK((eval.out(bn) - expected).norm() < 1e-12);
+  // The eval pass leaves the running statistics alone.
+  CHECK((p.net.state.head(kInputs) - expected_mean).norm() < 1e-14);
+}
