@@ -392,3 +392,32 @@ TEST_CASE("a diverging run keeps its last log.divergence_window steps; it explod
     REQUIRE(s.verdicts == "diverged+exploding");
   }
 }
+
+TEST_CASE("dead units from the training forward pass: on the batch and over log.dead_window",
+          "[train]") {
+  Config c = small_run();
+  c.model.activation = Activation::relu;
+  c.log.every = 1;
+  c.log.dead_window = 5;
+  SECTION("a bias of -50 kills every relu unit on every batch") {
+    c.model.bias_init.value = -50.0;
+    const auto run = test::run_in_memory(c);
+    for (std::size_t s = 0; s < run.records.layers.size(); ++s)
+      for (const LayerRecord& r : run.records.layers[s]) {
+        if (r.output) {
+          CHECK(std::isnan(r.batch_dead_fraction));
+          continue;
+        }
+        INFO("step " << s << " layer " << r.layer);
+        CHECK(r.batch_dead_fraction == 1.0);
+        CHECK(r.window_dead_units == double(r.fan_out));
+      }
+  }
+  SECTION("a healthy He net: units fire on the batch, none dead over the window") {
+    const auto run = test::run_in_memory(c);
+    const LayerRecord& r = run.records.layers.back()[0];
+    INFO("batch_dead_fraction " << r.batch_dead_fraction);
+    CHECK(r.batch_dead_fraction < 0.5);
+    CHECK(r.window_dead_units <= r.batch_dead_fraction * double(r.fan_out));
+  }
+}

@@ -285,6 +285,7 @@ LogConfig parse_log(ObjectReader r) {
   l.every = r.integer("every", l.every, 1, kMaxCount);
   l.probe_every = r.integer("probe_every", l.probe_every, 0, kMaxCount);
   l.divergence_window = r.integer("divergence_window", l.divergence_window, 0, 100000);
+  l.dead_window = r.integer("dead_window", l.dead_window, 1, kMaxCount);
   l.save_params = r.boolean("save_params", l.save_params);
   r.finish();
   return l;
@@ -502,6 +503,7 @@ Json to_json(const Config& c) {
   if (c.log.probe_every != 0) log["probe_every"] = c.log.probe_every;
   if (c.log.divergence_window != LogConfig{}.divergence_window)
     log["divergence_window"] = c.log.divergence_window;
+  if (c.log.dead_window != LogConfig{}.dead_window) log["dead_window"] = c.log.dead_window;
   Json verdict = verdict_to_json(c.verdict);
   Json j = {
       {"name", c.name},

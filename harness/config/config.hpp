@@ -130,6 +130,9 @@ struct LogConfig {
   // written to steps.csv and layers.csv (their gradient columns), so the blow-up is in the
   // results. Kept in a ring buffer allocated before the first step.
   long divergence_window = 20;
+  // layers.csv's window_dead_units: units that did not fire on any training example of the
+  // last this many steps (keras-contrib's DeadReluDetector counts over an epoch).
+  long dead_window = 100;
 };
 
 // Thresholds behind each run's verdict (analysis only: they never change training).

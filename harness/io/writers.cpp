@@ -14,7 +14,8 @@ const std::vector<std::string_view> kLayerColumns = {
     "grad_w_norm", "grad_b_norm",   "delta_norm",    "weight_norm",    "bias_norm",
     "update_ratio", "preact_mean",  "preact_std",    "act_mean",       "act_std",
     "dead_fraction", "inactive_fraction", "saturated_fraction", "theory_delta_log10",
-    "theory_grad_w_log10", "slope_mean", "slope_min", "gate"};
+    "theory_grad_w_log10", "slope_mean", "slope_min", "gate", "batch_dead_fraction",
+    "window_dead_units"};
 
 const std::vector<std::string_view> kStepColumns = {
     "step", "lr", "loss", "accuracy", "probe_loss", "probe_accuracy", "grad_norm", "clipped"};
@@ -68,7 +69,7 @@ void append_layer_row(std::string& out, std::string_view prefix, const LayerReco
                    r.update_ratio, r.preact_mean, r.preact_std, r.act_mean, r.act_std,
                    r.dead_fraction, r.inactive_fraction, r.saturated_fraction,
                    r.theory_delta_log10, r.theory_grad_w_log10, r.slope_mean, r.slope_min,
-                   r.gate})
+                   r.gate, r.batch_dead_fraction, r.window_dead_units})
     field(out, v);
   out += '\n';
 }

@@ -51,6 +51,11 @@ struct LayerRecord {
   double slope_mean = kNaN;
   double slope_min = kNaN;
   double gate = kNaN;
+  // From the training forward pass (every step, no probe pass), on the row feeding an
+  // activation: the share of its units with phi' = 0 on every example of this step's batch,
+  // and how many units fired on no training example of the last log.dead_window steps.
+  double batch_dead_fraction = kNaN;
+  double window_dead_units = kNaN;
 };
 
 // One row of steps.csv.

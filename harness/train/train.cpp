@@ -12,6 +12,7 @@
 #include "nn/init.hpp"
 #include "nn/network_init.hpp"
 #include "config/network_layout.hpp"
+#include "train/dead_units.hpp"
 #include "train/divergence_window.hpp"
 #include "train/lifecycle.hpp"
 #include "nn/loss.hpp"
@@ -127,6 +128,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
   }
 
   DivergenceWindow window = make_divergence_window(config.log.divergence_window, layers);
+  DeadUnitTracker<T> dead_units = make_dead_unit_tracker<T>(layout, config.log.dead_window);
 
   TrainResult result;
   RunSummary& summary = result.summary;
@@ -144,7 +146,8 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
       if (!cross_entropy) batch_y.col(j) = train_y.col(Eigen::Index(src));
       if (classification) batch_labels[std::size_t(j)] = data.train.labels[src];
     }
-    network_forward(net, ws);
+    dead_units.step = k;
+    network_forward(net, ws, &dead_units);
     const Mat<T>& out = logits(layout, ws);
     Mat<T>& dout = dlogits(layout, ws);
     const LossValue lv = cross_entropy ? softmax_cross_entropy<T>(out, batch_labels, &dout)
@@ -176,6 +179,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
       step.grad_norm = grad_norm;
       step.clipped = tc.clip_norm > 0 && grad_norm > tc.clip_norm;
       for (LayerRecord& r : layers) r.step = k;
+      record_dead_units(dead_units, layers);
       if (!log_planned) delta_squares(layout, ws, squares);
       measure_gradients(net, ws, squares, have_update_norms ? &update_norms.weight_after : nullptr,
                         layers);
