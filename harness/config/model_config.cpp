@@ -34,8 +34,8 @@ const std::vector<std::string_view>& activation_choices() {
 
 // The keys model.layers replaces; "residual": null is absent, so it does not count.
 constexpr std::array<std::string_view, 10> kShorthandKeys = {
-    "depth", "width", "activation", "leaky_slope", "elu_alpha", "prelu_init",
-    "norm", "norm_affine", "norm_momentum", "residual"};
+    "depth",      "width", "activation",  "leaky_slope",   "elu_alpha",
+    "prelu_init", "norm",  "norm_affine", "norm_momentum", "residual"};
 
 // A layer's "init", "slope" and "alpha" default to the shorthand keys' defaults.
 const double kDefaultPreluInit = ModelConfig{}.prelu_init;
@@ -147,17 +147,18 @@ ResidualConfig read_residual(const JsonAt& at, long depth) {
   if (auto scale = r.take("scale")) read_scale(*scale, res.scale, res.scale_value);
   r.finish();
   if (depth < 2) {
-    fail_at(at, "residual blocks need model.depth >= 2 (hidden layer 1 is the stem, the blocks "
-                "follow it), got model.depth " + std::to_string(depth));
+    fail_at(at,
+            "residual blocks need model.depth >= 2 (hidden layer 1 is the stem, the blocks "
+            "follow it), got model.depth " +
+                std::to_string(depth));
   }
   const long rest = depth - 1;
   if (rest % res.every != 0) {
     fail_at(*every, "expected a divisor of model.depth - 1 = " + std::to_string(rest) +
                         " (hidden layer 1 is the stem; layers 2.." + std::to_string(depth) +
                         " form the blocks), got " + std::to_string(res.every) + ": " +
-                        std::to_string(rest) + " = " + std::to_string(rest / res.every) +
-                        " x " + std::to_string(res.every) + " + " +
-                        std::to_string(rest % res.every));
+                        std::to_string(rest) + " = " + std::to_string(rest / res.every) + " x " +
+                        std::to_string(res.every) + " + " + std::to_string(rest % res.every));
   }
   return res;
 }
@@ -259,9 +260,11 @@ void parse_shorthand(ObjectReader& r, ModelConfig& m) {
   m.elu_alpha = r.number("elu_alpha", m.elu_alpha, above(0));
   if (auto init = r.take("prelu_init")) {
     if (!m.prelu) {
-      fail_at(*init, "prelu_init is the initial slope of model.activation \"prelu\", but the "
-                     "activation is " + in_quotes(activation_name(m.activation)) +
-                     "; leave prelu_init out, or set the activation to \"prelu\"");
+      fail_at(*init,
+              "prelu_init is the initial slope of model.activation \"prelu\", but the "
+              "activation is " +
+                  in_quotes(activation_name(m.activation)) +
+                  "; leave prelu_init out, or set the activation to \"prelu\"");
     }
     m.prelu_init = read_number(*init, kUnitHalfOpen);
   }
@@ -323,7 +326,8 @@ Json model_to_json(const ModelConfig& m) {
   if (m.layers.empty()) {
     model["depth"] = m.depth;
     model["width"] = m.width.size() == 1 ? Json(m.width[0]) : Json(m.width);
-    model["activation"] = m.prelu ? std::string(kPrelu) : std::string(activation_name(m.activation));
+    model["activation"] =
+        m.prelu ? std::string(kPrelu) : std::string(activation_name(m.activation));
     model["leaky_slope"] = m.leaky_slope;
     model["elu_alpha"] = m.elu_alpha;
     // Only the keys of a feature that is on: the run id hashes this document, and emitting
