@@ -12,6 +12,7 @@
 
 #include "config/config.hpp"
 #include "config/config_reader.hpp"
+#include "config/model_config.hpp"
 #include "base/errors.hpp"
 #include "run/plan.hpp"
 #include "config/sweep.hpp"
@@ -57,6 +58,9 @@ inline void check_run(const RunSpec& run) {
   const Json resolved = to_json(run.config);
   const Config again = parse_config(resolved, run.config.source);
   if (to_json(again) != resolved) invariant_broken("to_json round trip changed", resolved.dump());
+  // ... to the same layer stack (config.json records it; the network is built from it) ...
+  if (layers_to_json(model_layers(again.model)) != layers_to_json(model_layers(run.config.model)))
+    invariant_broken("the layer stack changed in the round trip", resolved.dump());
   // ... and its id depends on the settings only.
   if (run_id(again) != run.id) invariant_broken("run id is not stable", resolved.dump());
 }

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "config/config_reader.hpp"
+#include "config/model_config.hpp"
 #include "base/errors.hpp"
 
 using namespace gradflow;
@@ -191,7 +192,23 @@ TEST_CASE("every emitted key is documented in docs/config.md", "[config]") {
   leaf_keys(to_json(c), "", keys);
   c.model.bias_init.kind = BiasInit::normal;
   c.log.probe_every = 5;  // emitted only when set
+  c.model.prelu = true;   // the model's features emit their keys only when on
+  c.model.norm = Norm::batch;
+  c.model.residual = ResidualConfig{};
   leaf_keys(to_json(c), "", keys);
+  // model.layers, and the keys of a layer object of each kind (docs/config.md, Layer stacks).
+  std::vector<LayerSpec> layers(kLayerKindCount + 1);
+  for (std::size_t k = 0; k < kLayerKindCount; ++k) layers[k].kind = static_cast<LayerKind>(k);
+  layers[kLayerKindCount].kind = LayerKind::activation;
+  layers[kLayerKindCount].activation.kind = Activation::leaky_relu;  // "slope"
+  layers[static_cast<std::size_t>(LayerKind::activation)].activation.kind = Activation::elu;
+  layers[static_cast<std::size_t>(LayerKind::residual)].body = {LayerSpec{}};
+  c.model.layers = layers;
+  leaf_keys(to_json(c), "", keys);
+  for (const Json& layer : layers_to_json(layers)) {
+    for (const auto& [key, value] : layer.items()) keys.push_back(key);
+    keys.push_back(layer["kind"].get<std::string>());
+  }
   for (const char* key : {"sweep", "description", "provenance", "$comment"}) keys.push_back(key);
   for (const std::string& key : keys) {
     INFO(key);

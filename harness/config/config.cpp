@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "config/config_reader.hpp"
+#include "config/model_config.hpp"
 #include "base/errors.hpp"
 
 namespace gradflow {
@@ -20,22 +21,16 @@ constexpr std::array<std::string_view, 8> kDataKindNames = {
 constexpr std::array<std::string_view, 2> kLossNames = {"cross_entropy", "mse"};
 constexpr std::array<std::string_view, 3> kOptimizerNames = {"sgd", "momentum", "adam"};
 constexpr std::array<std::string_view, 3> kScheduleNames = {"constant", "step", "cosine"};
-constexpr std::array<std::string_view, 2> kBiasInitNames = {"constant", "normal"};
 // Adding an enumerator without its name breaks the build here, not a run.
 static_assert(std::size_t(Precision::float32) + 1 == kPrecisionNames.size());
 static_assert(std::size_t(DataKind::npy) + 1 == kDataKindNames.size());
 static_assert(std::size_t(Loss::mse) + 1 == kLossNames.size());
 static_assert(std::size_t(Optimizer::adam) + 1 == kOptimizerNames.size());
 static_assert(std::size_t(Schedule::cosine) + 1 == kScheduleNames.size());
-static_assert(std::size_t(BiasInit::normal) + 1 == kBiasInitNames.size());
 
-constexpr std::int64_t kMaxDepth = 1000;
-constexpr std::int64_t kMaxWidth = 65536;          // also dims, classes and outputs
 constexpr std::int64_t kMaxCount = 1'000'000'000;  // steps, sample counts, intervals
 constexpr std::size_t kMaxNameBytes = 128;
 constexpr long kFashionMnistTrain = 60000, kFashionMnistTest = 10000;
-
-const NumberRange kUnitHalfOpen = {0.0, 1.0, false, true};  // [0, 1)
 
 // Sections that are absent are parsed as {} so derived defaults (loss from the task, spirals'
 // dim) follow one code path.
@@ -54,13 +49,6 @@ Activation read_activation(const JsonAt& at) {
   const bool known = parse_activation(kActivationNames[read_choice(at, kActivationNames)], a);
   GF_ASSERT(known);
   return a;
-}
-
-WeightInit read_weight_init(const JsonAt& at) {
-  WeightInit w{};
-  const bool known = parse_weight_init(kWeightInitNames[read_choice(at, kWeightInitNames)], w);
-  GF_ASSERT(known);
-  return w;
 }
 
 std::string in_quotes(std::string_view text) { return describe_value(Json(std::string(text))); }
@@ -183,63 +171,6 @@ DataConfig parse_data(ObjectReader r) {
     check_file_data(r.at(), probe_at ? &*probe_at : nullptr, d);
   r.finish();
   return d;
-}
-
-// A positive integer (every hidden layer), or one positive integer per hidden layer.
-std::vector<long> read_width(const JsonAt& at, long depth) {
-  if (at.value->is_number()) return {static_cast<long>(read_integer(at, 1, kMaxWidth))};
-  if (!at.value->is_array() || at.value->empty()) {
-    fail_expected(at, "a positive integer, or a list of one per hidden layer");
-  }
-  if (static_cast<long>(at.value->size()) != depth) {
-    fail_at(at, "expected " + std::to_string(depth) +
-                    " widths (one per hidden layer, as model.depth is " + std::to_string(depth) +
-                    "), got " + std::to_string(at.value->size()) + ": " +
-                    describe_value(*at.value));
-  }
-  std::vector<long> width;
-  for (const JsonAt& item : read_list(at)) width.push_back(read_integer(item, 1, kMaxWidth));
-  return width;
-}
-
-BiasInitSpec read_bias_init(const JsonAt& at) {
-  BiasInitSpec b;
-  if (at.value->is_number()) {  // shorthand for {"kind": "constant", "value": v}
-    b.value = read_number(at);
-    return b;
-  }
-  if (!at.value->is_object()) {
-    fail_expected(at, "a number, or an object with \"kind\": \"constant\" or \"normal\"");
-  }
-  ObjectReader r(at);
-  if (!r.has("kind")) fail_at(at, "missing \"kind\": expected \"constant\" or \"normal\"");
-  // Only the chosen kind's keys are known, so {"kind": "constant", "std": 1} is an error.
-  b.kind = r.choice("kind", b.kind, kBiasInitNames);
-  if (b.kind == BiasInit::constant) {
-    b.value = r.number("value", b.value);
-  } else {
-    b.mean = r.number("mean", b.mean);
-    b.std = r.number("std", b.std, at_least(0));
-  }
-  r.finish();
-  return b;
-}
-
-ModelConfig parse_model(ObjectReader r) {
-  ModelConfig m;
-  m.depth = r.integer("depth", m.depth, 1, kMaxDepth);
-  if (auto width = r.take("width")) m.width = read_width(*width, m.depth);
-  if (auto a = r.take("activation")) m.activation = read_activation(*a);
-  m.leaky_slope = r.number("leaky_slope", m.leaky_slope, kUnitHalfOpen);
-  m.elu_alpha = r.number("elu_alpha", m.elu_alpha, above(0));
-  if (auto init = r.take("init")) m.init = read_weight_init(*init);
-  m.init_std = r.number("init_std", m.init_std, at_least(0));
-  m.init_limit = r.number("init_limit", m.init_limit, at_least(0));
-  m.init_gain = r.number("init_gain", m.init_gain, above(0));
-  if (auto bias = r.take("bias_init")) m.bias_init = read_bias_init(*bias);
-  if (auto init_from = r.take("init_from")) m.init_from = read_path(*init_from);
-  r.finish();
-  return m;
 }
 
 TrainConfig parse_train(ObjectReader r, const DataConfig& data) {
@@ -435,7 +366,6 @@ void apply_override(Json& doc, const std::string& assignment) {
 
 Json to_json(const Config& c) {
   const DataConfig& d = c.data;
-  const ModelConfig& m = c.model;
   const TrainConfig& t = c.train;
   Json data = {
       {"kind", str(data_kind_name(d.kind))},
@@ -460,26 +390,6 @@ Json to_json(const Config& c) {
   // Emitted only when set, like log.probe_every: run ids hash this document.
   if (!d.labels_path.empty()) data["labels_path"] = d.labels_path;
   if (!d.targets_path.empty()) data["targets_path"] = d.targets_path;
-  Json bias = {{"kind", str(kBiasInitNames[std::size_t(m.bias_init.kind)])}};
-  if (m.bias_init.kind == BiasInit::constant) {
-    bias["value"] = m.bias_init.value;
-  } else {
-    bias["mean"] = m.bias_init.mean;
-    bias["std"] = m.bias_init.std;
-  }
-  Json model = {
-      {"depth", m.depth},
-      {"width", m.width.size() == 1 ? Json(m.width[0]) : Json(m.width)},
-      {"activation", str(activation_name(m.activation))},
-      {"leaky_slope", m.leaky_slope},
-      {"elu_alpha", m.elu_alpha},
-      {"init", str(weight_init_name(m.init))},
-      {"init_std", m.init_std},
-      {"init_limit", m.init_limit},
-      {"init_gain", m.init_gain},
-      {"bias_init", bias},
-      {"init_from", m.init_from},
-  };
   Json train = {
       {"loss", str(loss_name(t.loss))},
       {"optimizer", str(optimizer_name(t.optimizer))},
@@ -510,7 +420,7 @@ Json to_json(const Config& c) {
       {"seed", c.seed},
       {"precision", str(precision_name(c.precision))},
       {"data", std::move(data)},
-      {"model", std::move(model)},
+      {"model", model_to_json(c.model)},
       {"train", std::move(train)},
       {"log", std::move(log)},
       {"verdict", std::move(verdict)},

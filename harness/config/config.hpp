@@ -12,6 +12,7 @@
 
 #include "nn/activation.hpp"
 #include "nn/init.hpp"
+#include "nn/layers/layer_spec.hpp"
 
 namespace gradflow {
 
@@ -68,12 +69,37 @@ inline bool is_file_data(DataKind k) {
          k == DataKind::npy;
 }
 
+// model.norm: a normalization after each hidden dense layer, before its activation.
+enum class Norm { none, batch, layer };
+
+// model.residual: pre-activation blocks of `every` hidden layers (model_layers, in
+// config/model_config.hpp, gives the exact expansion).
+struct ResidualConfig {
+  long every = 1;
+  ResidualScale scale = ResidualScale::constant;
+  double scale_value = 1.0;  // ResidualScale::constant
+};
+
+// The network's hidden layers: either the shorthand keys (depth ... residual) or an explicit
+// `layers` list; model_layers() turns either into the list of LayerSpecs. The init keys apply
+// to both.
 struct ModelConfig {
   long depth = 4;                  // hidden layers, 1..1000
   std::vector<long> width = {64};  // one entry, or one per hidden layer
-  Activation activation = Activation::relu;
+  Activation activation = Activation::relu;  // unused when `prelu`
   double leaky_slope = 0.01;  // leaky_relu
   double elu_alpha = 1.0;     // elu
+  // model.activation "prelu" (not one of the fixed Activations): a learnable slope per unit
+  // of each hidden layer, all starting at prelu_init (He et al. 2015).
+  bool prelu = false;
+  double prelu_init = 0.25;
+  Norm norm = Norm::none;
+  bool norm_affine = true;     // batch, layer: learnable gamma, beta
+  double norm_momentum = 0.1;  // batch: running-statistics momentum
+  std::optional<ResidualConfig> residual;  // none: a plain MLP
+  // model.layers: an explicit stack; empty when the shorthand keys above describe it (then
+  // depth ... residual are what was given or their defaults; with a list, they are unused).
+  std::vector<LayerSpec> layers;
   WeightInit init = WeightInit::he_normal;
   double init_std = 0.01;    // init "normal"
   double init_limit = 0.05;  // init "uniform"
@@ -87,8 +113,11 @@ struct ModelConfig {
                                                               : 0.0;
     return {activation, param};
   }
+  // He init's gain uses the negative slope: leaky_relu's, or PReLU's initial one.
   WeightInitSpec weight_init_spec() const {
-    const double slope = activation == Activation::leaky_relu ? leaky_slope : 0.0;
+    const double slope = prelu                                  ? prelu_init
+                         : activation == Activation::leaky_relu ? leaky_slope
+                                                                : 0.0;
     return {init, init_std, init_limit, init_gain, slope};
   }
 

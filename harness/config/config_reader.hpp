@@ -61,6 +61,7 @@ inline NumberRange at_least(double min) { return {min, std::numeric_limits<doubl
 inline NumberRange above(double min) {
   return {min, std::numeric_limits<double>::infinity(), true, false};
 }
+inline constexpr NumberRange kUnitHalfOpen = {0.0, 1.0, false, true};  // [0, 1)
 
 // Typed reads of one value. Out of range, the message names the bound that was broken
 // ("expected an integer >= 1, got -3"); of the wrong type, it states the whole constraint.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "config/model_config.hpp"
 #include "version.hpp"
 
 namespace gradflow {
@@ -155,7 +156,10 @@ Json config_with_provenance(const Config& c) {
                      {"git_revision", kGitRevision},
                      {"compiler", kCompiler},
                      {"precision", precision_name(c.precision)},
-                     {"seed", c.seed}};
+                     {"seed", c.seed},
+                     // The hidden layers as this build expands the model keys (the network
+                     // appends the output layer); read back, the model keys are what count.
+                     {"layers", layers_to_json(model_layers(c.model))}};
   return j;
 }
 
