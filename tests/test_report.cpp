@@ -44,7 +44,7 @@ TEST_CASE("Log axis ticks are whole decades, thinned to nice steps", "[report]")
 TEST_CASE("A log axis puts each decade at its height", "[report]") {
   svg::LinePlot p;
   p.y_log = true;
-  p.series.push_back({"x", {1, 2, 3}, {1e-6, 1e-3, 1}, 0, false, true});
+  p.series.push_back({"x", {1, 2, 3}, {1e-6, 1e-3, 1}, 0, false, true, {}});
   const std::string plot = svg::line_plot(p);
   // Ticks 10^-6 ... 1 (7 decades fit the target), labelled with raised exponents.
   for (int e = -6; e <= 0; ++e) {

@@ -102,8 +102,8 @@ TEST_CASE("Exact zeros on a log axis are drawn on a '0' line with a note", "[rep
   SECTION("the plot primitive") {
     svg::LinePlot p;
     p.y_log = true;
-    p.series.push_back({"a", {1, 2, 3}, {1e-3, 0, 1e-2}, 0, false, true});
-    p.series.push_back({"born dead", {1, 2, 3}, {0, 0, 0}, 1, false, true});
+    p.series.push_back({"a", {1, 2, 3}, {1e-3, 0, 1e-2}, 0, false, true, {}});
+    p.series.push_back({"born dead", {1, 2, 3}, {0, 0, 0}, 1, false, true, {}});
     const std::string without = svg::line_plot(p);
     p.zero_note = "0: no gradient";
     const std::string with = svg::line_plot(p);
@@ -310,35 +310,6 @@ TEST_CASE("Report text: caveats said once, code kept whole, a single run named",
   CHECK(single.find("<td>run</td>") == std::string::npos);
   CHECK(single.find("<td>tiny</td>") != std::string::npos);
   CHECK(single.find("(run, ") == std::string::npos);
-}
-
-TEST_CASE("Report reads layers.csv with rows of other layer kinds", "[report]") {
-  TempDir dir("report-kinds");
-  const std::string run = run_tiny(dir, "tiny", "");
-  const std::string before = report_of(run, dir.file("a.html"));
-  // A norm-layer row after every hidden layer's row, with its own (absurd) numbers.
-  const std::string layers = read_text(run + "/layers.csv");
-  std::string out;
-  for (std::size_t pos = 0; pos < layers.size();) {
-    const std::size_t end = layers.find('\n', pos);
-    const std::string row = layers.substr(pos, end - pos);
-    out += row + "\n";
-    const std::size_t kind = row.find(",hidden,");
-    if (kind != std::string::npos) {
-      std::string extra = row;
-      extra.replace(kind, 8, ",norm,");
-      out += std::regex_replace(extra, std::regex(",[0-9.e-]+,"), ",123,",
-                                std::regex_constants::format_first_only) +
-             "\n";
-    }
-    pos = end + 1;
-  }
-  write_text(run + "/layers.csv", out);
-  const std::string after = report_of(run, dir.file("b.html"));
-  CHECK(figure(after, kGradW + " per layer at init (step 0)") ==
-        figure(before, kGradW + " per layer at init (step 0)"));
-  CHECK(figure(after, kGradW + " per layer and step") ==
-        figure(before, kGradW + " per layer and step"));
 }
 
 TEST_CASE("Sweep progress: one line with runs done, runs in flight and an ETA",

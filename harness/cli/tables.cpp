@@ -1,6 +1,7 @@
 // Terminal tables; see tables.hpp.
 #include "tables.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -64,7 +65,20 @@ std::string row(const std::vector<std::string>& cells, const std::vector<int>& w
 
 std::string layer_table(const std::vector<LayerRecord>& init, const std::vector<LayerRecord>& end,
                         std::size_t edge) {
-  const std::vector<int> widths = {7, 6, 10, 10, 10, 10, 7, 7};
+  // The first column names the row: "3", "9 out", or for other kinds "4 batch_norm"; wider
+  // than 7 characters only when such rows need it (a plain MLP's table is unchanged).
+  const auto name = [](const LayerRecord& r) {
+    std::string out = std::to_string(r.layer);
+    if (r.output) {
+      out += " out";
+    } else if (r.kind != RowKind::dense) {
+      out += ' ';
+      out += row_kind_name(r.kind);
+    }
+    return out;
+  };
+  std::vector<int> widths = {7, 6, 10, 10, 10, 10, 7, 7};
+  for (const LayerRecord& r : init) widths[0] = std::max(widths[0], int(name(r).size()));
   std::string out = row({"layer", "units", "grad_w@0", "grad_w@end", "delta@0", "delta@end",
                          "dead@0", "dead@end"},
                         widths);
@@ -78,7 +92,7 @@ std::string layer_table(const std::vector<LayerRecord>& init, const std::vector<
     const LayerRecord& a = init[i];
     const LayerRecord* b = i < end.size() ? &end[i] : nullptr;
     auto at_end = [&](double LayerRecord::*field) { return short_number(b ? b->*field : kNaN); };
-    out += row({std::to_string(a.layer) + (a.output ? " out" : ""), std::to_string(a.fan_out),
+    out += row({name(a), std::to_string(a.fan_out),
                 short_number(a.grad_w_norm), at_end(&LayerRecord::grad_w_norm),
                 short_number(a.delta_norm), at_end(&LayerRecord::delta_norm),
                 short_number(a.dead_fraction), at_end(&LayerRecord::dead_fraction)},

@@ -91,6 +91,21 @@ std::string series_markers(const Series& s, const Scale& x, const Scale& y, doub
   return out;
 }
 
+// Invisible hover targets carrying each point's title (browsers show it as a tooltip).
+std::string series_titles(const Series& s, const Scale& x, const Scale& y, double w, double h) {
+  std::string out;
+  const std::size_t n = std::min({s.x.size(), s.y.size(), s.point_titles.size()});
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!x.usable(s.x[i]) || !y.usable(s.y[i])) continue;
+    const double px = x(s.x[i]), py = y(s.y[i]);
+    if (px < -0.5 || px > w + 0.5 || py < -0.5 || py > h + 0.5) continue;
+    out += "<circle class=\"hover\" cx=\"" + coord(px) + "\" cy=\"" + coord(py) +
+           "\" r=\"6\" fill=\"#000000\" fill-opacity=\"0\"><title>" +
+           escape(s.point_titles[i]) + "</title></circle>";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string line_plot(const LinePlot& p) {
@@ -250,6 +265,7 @@ std::string line_plot(const LinePlot& p) {
   out += "</svg>";
   // Markers outside the clip, so points on the frame stay whole.
   for (const Series& s : series) out += series_markers(s, x, y, w, h);
+  for (const Series& s : series) out += series_titles(s, x, y, w, h);
   if (no_data)
     out += text(0.5 * w, 0.5 * h, "no finite values to plot",
                 "text-anchor=\"middle\" fill=\"#555555\"");

@@ -16,6 +16,9 @@ struct Series {
   std::size_t style = 0;     // colour and marker (svg.hpp)
   bool dashed = false;       // a prediction rather than a measurement
   bool markers = true;
+  // Optional, one per point: hover text ("3 batch_norm"), drawn as an invisible target with
+  // an SVG <title> on every point, marked or not.
+  std::vector<std::string> point_titles;
 };
 
 // A shaded x interval with a short label (on activation plots: where phi' is 0 or tiny).

@@ -97,18 +97,27 @@ std::string header_section(const ReportData& d) {
     }
   } else if (!d.runs.empty()) {
     const RunData& r = d.runs.front();
-    const std::size_t layers = r.layers.empty() ? 0 : r.layers.front().grad_w.size();
     std::string text = "Single run folder <code>" + escape(d.folder.dir) + "</code>: ";
     if (!r.activation.empty()) text += escape(r.activation) + ", ";
-    text += std::to_string(layers > 0 ? layers - 1 : 0) + " hidden layers";
+    text += std::to_string(dense_rows(r)) + " hidden layers";
     if (r.width > 0) text += " of width " + std::to_string(r.width);
+    if (!plain_kinds(r)) {  // the other kinds of layers.csv rows, in first-seen order
+      std::vector<std::string> kinds;
+      for (const std::string& k : r.kinds)
+        if (k != "dense" && k != "output" && std::find(kinds.begin(), kinds.end(), k) == kinds.end())
+          kinds.push_back(k);
+      text += " (" + std::to_string(r.kinds.size()) + " layers.csv rows, also of kinds " +
+              escape(join_values(kinds)) + ")";
+    }
     if (!r.step.empty()) text += ", " + svg::number(r.step.back(), 9) + " steps";
     text += ", verdict <b>" + escape(r.verdict.empty() ? "-" : r.verdict) + "</b>.";
     out += p(text);
   }
   out +=
       p("How to read it: norms are on a log scale against the layer index (layer 1 takes the "
-        "input, the last is the linear output layer). Solid lines with markers are "
+        "input, the last is the linear output layer; for stacks with norm, PReLU or residual "
+        "rows the index is the layers.csv row, and hovering a point or reading a map's row "
+        "label names its kind, e.g. \"3 batch_norm\"). Solid lines with markers are "
         "measured; a dashed line in the same colour is the mean-field prediction at init "
         "(Poole et al. 2016; Schoenholz et al. 2017; He et al. 2015), drawn relative to the "
         "measured output layer. The prediction holds for wide layers at init; the boxes "
@@ -330,7 +339,11 @@ std::string units_section(const ReportData& d, const ReportLayout& l) {
         "Dead: &#966;&#8242;(z) = 0 on every probe input (ReLU units that no longer learn). "
         "Inactive: z &#8804; 0 on every input (for leaky ReLU, the units that would be dead "
         "as ReLU). Saturated: share of (unit, input) pairs with |&#966;&#8242;| below 1% of "
-        "its maximum (sigmoid and tanh tails).",
+        "its maximum (sigmoid and tanh tails). In stacks with norm, PReLU or residual layers "
+        "the rows are layers.csv rows, labelled with their kind: the gradient map has the rows "
+        "with parameters (for norms &#947;, for PReLU its slopes, for ReZero &#945;), the "
+        "&#948; map every row, the unit maps the rows whose output an activation reads. PReLU "
+        "slopes and residual gates get a figure of their own.",
         "note");
   if (d.folder.is_sweep && d.runs.size() > l.detail_runs.size())
     out += p("Showing " + std::to_string(l.detail_runs.size()) + " of " +
@@ -351,6 +364,8 @@ std::string units_section(const ReportData& d, const ReportLayout& l) {
     out += norm_step_heatmap(run, NormKind::grad_w) + "\n";
     out += norm_step_heatmap(run, NormKind::delta) + "\n";
     out += update_ratio_plot(run) + "\n";
+    if (const std::string f = slope_plot(run); !f.empty()) out += f + "\n";
+    if (const std::string f = gate_plot(run); !f.empty()) out += f + "\n";
     for (FractionKind k : measures.kinds) out += fraction_heatmap(run, k) + "\n";
     out += "</div>\n</div>\n";
   }

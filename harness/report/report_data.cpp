@@ -37,13 +37,8 @@ double cell(const CsvTable& t, std::size_t row, std::optional<std::size_t> colum
   return column ? number_at(t, row, *column) : kNaN;
 }
 
-// Rows of kind dense or output (hidden in folders written before the layer stack) are the
-// weight layers the report draws; the other kinds (norms, prelu, residual, projection) are
-// skipped here. Without the column (older folders) every row is a weight layer.
-bool weight_layer_row(const CsvTable& t, std::size_t row, std::optional<std::size_t> kind) {
-  if (!kind) return true;
-  const std::string& k = t.rows[row][*kind];
-  return k == "dense" || k == "hidden" || k == "output" || k.empty();
+bool weight_kind(const std::string& k) {
+  return k == "dense" || k == "output" || k == "projection" || k == "prelu";
 }
 
 void read_layers(const CsvTable& t, const std::vector<std::size_t>& rows, RunData& run) {
@@ -57,17 +52,18 @@ void read_layers(const CsvTable& t, const std::vector<std::size_t>& rows, RunDat
   const auto update = find_column(t, "update_ratio");
   const auto theory_w = find_column(t, "theory_grad_w_log10");
   const auto theory_d = find_column(t, "theory_delta_log10");
+  const auto slope_mean = find_column(t, "slope_mean"), slope_min = find_column(t, "slope_min");
+  const auto gate = find_column(t, "gate");
   std::vector<double> tw, td;
   double last_layer = 0;
   for (std::size_t r : rows) {
-    if (!weight_layer_row(t, r, kind)) continue;
     const long s = static_cast<long>(number_at(t, r, step));
     const double l = number_at(t, r, layer);
     if (!(l >= 1 && l == std::floor(l)))
       throw InputError(t.source, "", "line " + std::to_string(t.lines[r]) +
                                          ": layer must be an integer >= 1, got " + t.rows[r][layer]);
     if (run.layers.empty() || run.layers.back().step != s) {
-      run.layers.push_back({s, {}, {}, {}, {}, {}, {}});
+      run.layers.push_back({s, {}, {}, {}, {}, {}, {}, {}, {}, {}});
       last_layer = 0;
     }
     LayerStep& ls = run.layers.back();
@@ -78,14 +74,25 @@ void read_layers(const CsvTable& t, const std::vector<std::size_t>& rows, RunDat
                            " out of order (after layer " +
                            std::to_string(static_cast<long>(last_layer)) + ")");
     last_layer = l;
+    if (ls.grad_w.size() >= run.kinds.size()) {  // the first step that reaches this row
+      std::string k = kind ? t.rows[r][*kind] : "";
+      if (k == "hidden") k = "dense";
+      run.kinds.push_back(k);
+    }
     ls.grad_w.push_back(number_at(t, r, grad_w));
     ls.delta.push_back(number_at(t, r, delta));
     ls.dead.push_back(cell(t, r, dead));
     ls.inactive.push_back(cell(t, r, inactive));
     ls.saturated.push_back(cell(t, r, saturated));
     ls.update_ratio.push_back(cell(t, r, update));
+    ls.slope_mean.push_back(cell(t, r, slope_mean));
+    ls.slope_min.push_back(cell(t, r, slope_min));
+    ls.gate.push_back(cell(t, r, gate));
     if (s == 0) tw.push_back(cell(t, r, theory_w)), td.push_back(cell(t, r, theory_d));
   }
+  // No kind column (or empty cells): the rows of an MLP, the last one its output layer.
+  for (std::size_t i = 0; i < run.kinds.size(); ++i)
+    if (run.kinds[i].empty()) run.kinds[i] = i + 1 == run.kinds.size() ? "output" : "dense";
   const auto any_finite = [](const std::vector<double>& v) {
     return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
   };
@@ -161,6 +168,49 @@ void read_caveats(const std::string& run_dir, RunData& run) {
 }
 
 }  // namespace
+
+std::vector<std::size_t> rows_with(const RunData& run, RowQuantity q) {
+  // A value recorded at some logged step (inf counts: it was measured); NaN means "not this row".
+  const auto any_value = [&](std::size_t row, std::vector<double> LayerStep::*v) {
+    return std::any_of(run.layers.begin(), run.layers.end(), [&](const LayerStep& s) {
+      return row < (s.*v).size() && !std::isnan((s.*v)[row]);
+    });
+  };
+  const bool plain = plain_kinds(run);
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < run.kinds.size(); ++i) {
+    const std::string& k = run.kinds[i];
+    bool carries = false;
+    switch (q) {
+      case RowQuantity::grad_w: carries = weight_kind(k) || any_value(i, &LayerStep::grad_w); break;
+      case RowQuantity::delta: carries = true; break;
+      case RowQuantity::units:
+        // A plain MLP's hidden rows always (as before the layer stack, hatched where the
+        // probe left no value); other stacks: the rows the probe filled.
+        carries = k != "output" && ((k == "dense" && plain) || any_value(i, &LayerStep::dead) ||
+                                    any_value(i, &LayerStep::inactive) ||
+                                    any_value(i, &LayerStep::saturated));
+        break;
+      case RowQuantity::slope: carries = k == "prelu" && any_value(i, &LayerStep::slope_mean); break;
+      case RowQuantity::gate: carries = k == "residual" && any_value(i, &LayerStep::gate); break;
+    }
+    if (carries) out.push_back(i);
+  }
+  return out;
+}
+
+bool plain_kinds(const RunData& run) {
+  return std::all_of(run.kinds.begin(), run.kinds.end(),
+                     [](const std::string& k) { return k == "dense" || k == "output"; });
+}
+
+std::string row_name(const RunData& run, std::size_t row) {
+  return std::to_string(row + 1) + (row < run.kinds.size() ? " " + run.kinds[row] : "");
+}
+
+std::size_t dense_rows(const RunData& run) {
+  return std::size_t(std::count(run.kinds.begin(), run.kinds.end(), "dense"));
+}
 
 ReportData load_report_data(const std::string& dir,
                             const std::vector<std::string>& verdict_overrides) {

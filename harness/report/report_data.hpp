@@ -13,12 +13,24 @@
 
 namespace gradflow {
 
-// One logged step of one run; vectors are per weight layer (rows of kind hidden or output;
-// rows of other kinds, such as norm or residual layers, are not drawn), index 0 = layer 1,
-// last = output layer.
+// One logged step of one run; vectors are per layers.csv row (every kind: dense, output,
+// projection, batch_norm, layer_norm, prelu, residual), index 0 = row 1, last = output layer.
+// A row that does not carry a quantity holds NaN there (a norm row has no dead fraction, a
+// residual row without ReZero has no gradient); rows_with says which rows carry which.
 struct LayerStep {
   long step = 0;
   std::vector<double> grad_w, delta, dead, inactive, saturated, update_ratio;
+  std::vector<double> slope_mean, slope_min, gate;  // prelu rows; residual rows
+};
+
+// What a per-layer figure draws.
+enum class RowQuantity {
+  grad_w,    // rows with parameters: dense, output, projection, prelu, and the norm and
+             // residual rows whose values say they have some (affine gamma, ReZero alpha)
+  delta,     // every row
+  units,     // rows that feed an activation (a finite dead, inactive or saturated value)
+  slope,     // prelu rows
+  gate,      // residual rows
 };
 
 struct RunData {
@@ -34,6 +46,9 @@ struct RunData {
   bool activation_known = false;
   long width = 0;  // first hidden layer's width (config.json); 0 when unknown
   std::vector<LayerStep> layers;  // logged steps in file order (step 0 first)
+  // layers.csv's kind per row. Folders written before the layer stack say "hidden", read as
+  // "dense"; folders without the column get "dense" for every row but the last ("output").
+  std::vector<std::string> kinds;
   // Mean-field prediction at step 0 (theory.hpp), per layer: log10 of the layer's norm over
   // the output layer's. Empty when layers.csv has no theory columns or no finite value.
   std::vector<double> theory_grad_w_log10, theory_delta_log10;
@@ -57,6 +72,15 @@ struct ReportData {
 // ragged table, a non-numeric cell, a run in runs.csv without rows in layers.csv.
 // Verdicts are judged with the folder's recorded thresholds changed by `verdict_overrides`
 // ("verdict.KEY=VALUE", analysis/rejudge.hpp).
+// Indices (0-based rows) of `run`'s rows that carry `q`, in forward order.
+std::vector<std::size_t> rows_with(const RunData& run, RowQuantity q);
+// Every row is dense or output (a plain MLP, or a folder from before the layer stack).
+bool plain_kinds(const RunData& run);
+// "3 batch_norm": the 1-based row and its kind.
+std::string row_name(const RunData& run, std::size_t row);
+// Rows of kind dense (hidden dense layers; the output row is not counted).
+std::size_t dense_rows(const RunData& run);
+
 ReportData load_report_data(const std::string& dir,
                             const std::vector<std::string>& verdict_overrides = {});
 

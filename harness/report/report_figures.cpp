@@ -28,10 +28,23 @@ std::size_t style_of(const LineGroup& g, std::size_t i) {
   return i < g.styles.size() ? g.styles[i] : i;
 }
 
-std::vector<double> layer_axis(std::size_t n) {
-  std::vector<double> x(n);
-  for (std::size_t i = 0; i < n; ++i) x[i] = double(i + 1);
-  return x;
+// The rows of `run` that carry `kind`: their 1-based numbers (the x axis), values at step `s`
+// and hover titles ("3 batch_norm").
+struct RowSeries {
+  std::vector<std::size_t> rows;
+  std::vector<double> x, y;
+  std::vector<std::string> titles;
+};
+RowSeries row_series(const RunData& run, const LayerStep& s, NormKind kind) {
+  RowSeries out;
+  out.rows = rows_with(run, kind == NormKind::grad_w ? RowQuantity::grad_w : RowQuantity::delta);
+  const std::vector<double>& v = norms(s, kind);
+  for (std::size_t r : out.rows) {
+    out.x.push_back(double(r + 1));
+    out.y.push_back(r < v.size() ? v[r] : kNaN);
+    out.titles.push_back(row_name(run, r));
+  }
+  return out;
 }
 
 // Verdicts from best to worst, in falling luminance, so the order survives grey printing.
@@ -77,7 +90,13 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
   p.width = kPlotWidth, p.height = kPlotHeight;
   p.y_log = true;
   p.integer_x = true;
-  p.x_label = "layer (1 = first hidden, last = output)";
+  bool plain = true;
+  for (std::size_t run : group.runs) plain = plain && plain_kinds(data.runs[run]);
+  // A plain MLP: every row is a dense layer. Other stacks: x is the layers.csv row, and each
+  // point's tooltip names its kind; rows without the quantity (a residual row's gradient
+  // without ReZero) are left out, and the line joins the rows that have it.
+  p.x_label = plain ? "dense layer (1 = first hidden, last = output)"
+                    : "layers.csv row (hover a point for its kind; last = output)";
   p.y_label = norm_symbol(kind) + (kind == NormKind::grad_w ? " (Frobenius)" : " (RMS over examples)");
   p.zero_note = "0: no gradient";
   long last_step = -1;
@@ -96,22 +115,27 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
     const LayerStep& s = at_end ? run.layers[last] : run.layers.front();
     if (at_end) same_end = same_end && (last_step < 0 || last_step == s.step), last_step = s.step;
     before_divergence = before_divergence || (at_end && last + 1 < run.layers.size());
-    const std::vector<double>& y = norms(s, kind);
-    p.series.push_back({group.lines[i], layer_axis(y.size()), y, style_of(group, i), false, true});
+    const RowSeries rs = row_series(run, s, kind);
+    const std::vector<double>& y = rs.y;
+    std::vector<std::string> titles = rs.titles;
+    if (group.lines.size() > 1)
+      for (std::string& t : titles) t += " (" + group.lines[i] + ")";
+    p.series.push_back({group.lines[i], rs.x, y, style_of(group, i), false, true, titles});
     const std::vector<double>& t =
         kind == NormKind::grad_w ? run.theory_grad_w_log10 : run.theory_delta_log10;
-    if (at_end || t.size() != y.size() || y.empty() || !(y.back() > 0) || !std::isfinite(y.back()))
+    if (at_end || t.size() != norms(s, kind).size() || y.empty() || !(y.back() > 0) ||
+        !std::isfinite(y.back()))
       continue;
     // The prediction is relative to the output layer: anchor it at the measured output norm.
-    std::vector<double> ty(t.size());
-    for (std::size_t l = 0; l < t.size(); ++l) ty[l] = std::pow(10.0, std::log10(y.back()) + t[l]);
-    p.series.push_back(
-        {group.lines[i] + " (theory)", layer_axis(t.size()), ty, style_of(group, i), true, false});
+    std::vector<double> ty;
+    for (std::size_t r : rs.rows) ty.push_back(std::pow(10.0, std::log10(y.back()) + t[r]));
+    p.series.push_back({group.lines[i] + " (theory)", rs.x, ty, style_of(group, i), true, false, {}});
     theory = true;
   }
-  std::size_t layers = 1;
-  for (const svg::Series& s : p.series) layers = std::max(layers, s.x.size());
-  p.x_min = 0.5, p.x_max = double(layers) + 0.5;
+  double layers = 1;
+  for (const svg::Series& s : p.series)
+    for (double x : s.x) layers = std::max(layers, x);
+  p.x_min = 0.5, p.x_max = layers + 0.5;
   if (at_end) {
     p.title = norm_symbol(kind) + " per layer at the end" +
               (same_end && last_step >= 0 ? " (step " + std::to_string(last_step) + ")" : "");
@@ -140,7 +164,7 @@ svg::LinePlot probe_curves(const ReportData& data, const LineGroup& group, const
     const RunData& run = data.runs[group.runs[i]];
     const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
     p.series.push_back({group.lines[i], thinned(run.step, at), thinned(run.*column, at),
-                        style_of(group, i), false, true});
+                        style_of(group, i), false, true, {}});
     if (run.diverged() && !run.step.empty())
       p.marks.push_back({run.step.back(), "diverged", style_of(group, i)});
   }
@@ -156,7 +180,7 @@ std::string loss_plot(const ReportData& data, const LineGroup& group) {
     for (std::size_t run : group.runs) {
       const RunData& r = data.runs[run];
       const std::vector<std::size_t> at = spread_indices(r.step.size(), kMaxCurvePoints);
-      p.series.push_back({"training batch", thinned(r.step, at), thinned(r.loss, at), 1, true, false});
+      p.series.push_back({"training batch", thinned(r.step, at), thinned(r.loss, at), 1, true, false, {}});
     }
   }
   double lo = std::numeric_limits<double>::infinity(), hi = 0;
@@ -225,15 +249,18 @@ std::string fraction_heatmap(const RunData& run, FractionKind kind, std::size_t 
   svg::Heatmap m;
   m.title = kTitles[k];
   m.x_label = "step";
-  m.y_label = "hidden layer";
+  const bool plain = plain_kinds(run);
+  // The rows whose output an activation reads (for a plain MLP: every hidden layer).
+  m.y_label = plain ? "hidden dense layer" : "layers.csv row feeding an activation";
   m.scale_label = kScales[k];
   m.reversed = true;  // more dead is darker
-  const std::size_t hidden = run.layers.empty() ? 0 : run.layers.front().grad_w.size() - 1;
+  const std::vector<std::size_t> carriers = rows_with(run, RowQuantity::units);
   const std::vector<std::size_t> cols = spread_indices(run.layers.size(), max_columns);
-  const std::vector<std::size_t> rows = spread_indices(hidden, 64);
+  std::vector<std::size_t> rows;
+  for (std::size_t i : spread_indices(carriers.size(), 64)) rows.push_back(carriers[i]);
   for (std::size_t c : cols) m.x_labels.push_back(std::to_string(run.layers[c].step));
   for (auto r = rows.rbegin(); r != rows.rend(); ++r) {
-    m.y_labels.push_back(std::to_string(*r + 1));
+    m.y_labels.push_back(plain ? std::to_string(*r + 1) : row_name(run, *r));
     std::vector<double> row;
     for (std::size_t c : cols) {
       const LayerStep& s = run.layers[c];
@@ -328,7 +355,7 @@ std::string activation_plot(const ActivationSpec& a, bool derivative) {
   const std::string name(activation_name(a.kind));
   p.title = name + (derivative ? ": derivative \xCF\x86\xE2\x80\xB2(x)" : ": \xCF\x86(x)");
   p.y_label = derivative ? "\xCF\x86\xE2\x80\xB2(x)" : "\xCF\x86(x)";
-  p.series.push_back({name, x, y, activation_style(name), false, false});
+  p.series.push_back({name, x, y, activation_style(name), false, false, {}});
   if (derivative) {
     // The probes' "saturated" test: |phi'| below 1% of its largest value.
     p.y_min = std::min(0.0, *std::min_element(y.begin(), y.end()));

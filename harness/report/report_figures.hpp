@@ -17,7 +17,8 @@ enum class NormKind { grad_w, delta };
 enum class FractionKind { dead, inactive, saturated };
 
 // Norm per layer of each line's run at step 0 (`at_end` false, with the prediction dashed
-// when the folder has one) or at its last logged step.
+// when the folder has one) or at its last logged step: the rows that carry the norm, x = the
+// layers.csv row, each point's tooltip naming its kind ("3 batch_norm").
 std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind kind, bool at_end);
 // Probe loss (and, for a single run, the training-batch loss dashed) against step.
 std::string loss_plot(const ReportData& data, const LineGroup& group);
@@ -38,8 +39,9 @@ struct UnitMeasures {
 };
 UnitMeasures unit_measures(const RunData& run);
 
-// A run's fraction per hidden layer (rows, last layer on top) and logged step (columns, at
-// most `max_columns`, evenly picked with the first and last step kept).
+// A run's fraction per layers.csv row that feeds an activation (rows, last layer on top; for
+// a plain MLP every hidden layer; labelled "3 batch_norm" unless the run is plain) and logged
+// step (columns, at most `max_columns`, evenly picked with the first and last step kept).
 std::string fraction_heatmap(const RunData& run, FractionKind kind, std::size_t max_columns = 60);
 
 // A sweep pivot as a heatmap: colour by the cell mean on [lo, hi] (numbers), or by verdict

@@ -34,8 +34,30 @@ svg::LinePlot step_plot(const std::string& title, const std::string& y_label,
   return p;
 }
 
-std::size_t layer_count(const RunData& run) {
-  return run.layers.empty() ? 0 : run.layers.front().grad_w.size();
+// "layer 3" for a plain MLP (every row dense), else "row 3 batch_norm".
+std::string row_label(const RunData& run, std::size_t row) {
+  return plain_kinds(run) ? "layer " + std::to_string(row + 1) : "row " + row_name(run, row);
+}
+
+// One line per picked row of `rows`: the column `v` of each logged step.
+struct StepLines {
+  std::vector<double> steps;
+  std::vector<std::size_t> at;  // picked logged steps
+};
+StepLines step_lines(const RunData& run) {
+  StepLines out;
+  out.at = spread_indices(run.layers.size(), kMaxCurvePoints);
+  for (std::size_t i : out.at) out.steps.push_back(double(run.layers[i].step));
+  return out;
+}
+std::vector<double> row_over_steps(const RunData& run, const StepLines& sl, std::size_t row,
+                                   std::vector<double> LayerStep::*v) {
+  std::vector<double> y;
+  for (std::size_t i : sl.at) {
+    const std::vector<double>& col = run.layers[i].*v;
+    y.push_back(row < col.size() ? col[row] : kNaN);
+  }
+  return y;
 }
 
 }  // namespace
@@ -57,17 +79,20 @@ std::string norm_step_heatmap(const RunData& run, NormKind kind, std::size_t max
                 ? "\xE2\x80\x96\xE2\x88\x82L/\xE2\x88\x82W\xE2\x80\x96 per layer and step"
                 : "\xE2\x80\x96\xCE\xB4\xE2\x80\x96 per layer and step";
   m.x_label = run.diverged() ? "step (diverged at the last)" : "step";
-  m.y_label = "layer (top: output)";
+  const bool plain = plain_kinds(run);
+  m.y_label = plain ? "dense layer (top: output)" : "layers.csv row (top: output)";
   m.scale_label = kind == NormKind::grad_w ? "grad_w_norm" : "delta_norm";
   m.log10_values = true;
   m.zero_label = "0: no gradient";
-  const std::size_t layers = layer_count(run);
+  const std::vector<std::size_t> carriers =
+      rows_with(run, kind == NormKind::grad_w ? RowQuantity::grad_w : RowQuantity::delta);
   const std::vector<std::size_t> cols = spread_indices(run.layers.size(), max_columns);
-  const std::vector<std::size_t> rows = spread_indices(layers, 64);
+  std::vector<std::size_t> rows;
+  for (std::size_t i : spread_indices(carriers.size(), 64)) rows.push_back(carriers[i]);
   for (std::size_t c : cols) m.x_labels.push_back(std::to_string(run.layers[c].step));
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (auto r = rows.rbegin(); r != rows.rend(); ++r) {
-    m.y_labels.push_back(std::to_string(*r + 1));
+    m.y_labels.push_back(plain ? std::to_string(*r + 1) : row_name(run, *r));
     std::vector<double> row;
     for (std::size_t c : cols) {
       const std::vector<double>& v =
@@ -98,24 +123,70 @@ std::string update_ratio_plot(const RunData& run) {
                               "dashed: 1e-3, the usual healthy size of an update",
                               "0: no update (the weights did not move)");
   p.guides.push_back({1e-3, "1e-3"});
-  const std::vector<std::size_t> layers = spread_indices(layer_count(run), svg::kLineStyles);
-  const std::vector<std::size_t> at = spread_indices(run.layers.size(), kMaxCurvePoints);
-  std::vector<double> steps;
-  for (std::size_t i : at) steps.push_back(double(run.layers[i].step));
+  const std::vector<std::size_t> carriers = rows_with(run, RowQuantity::grad_w);
+  const StepLines sl = step_lines(run);
+  const std::vector<double>& steps = sl.steps;
   std::vector<svg::LegendEntry> legend;
-  for (std::size_t k = 0; k < layers.size(); ++k) {
-    std::vector<double> y;
-    for (std::size_t i : at) {
-      const std::vector<double>& v = run.layers[i].update_ratio;
-      y.push_back(layers[k] < v.size() ? v[layers[k]] : kNaN);
-    }
-    const bool output = layers[k] + 1 == layer_count(run);
-    const std::string label =
-        "layer " + std::to_string(layers[k] + 1) + (output ? " (output)" : "");
-    p.series.push_back({label, steps, y, k, false, true});
+  const std::vector<std::size_t> picked_rows = spread_indices(carriers.size(), svg::kLineStyles);
+  for (std::size_t k = 0; k < picked_rows.size(); ++k) {
+    const std::size_t row = carriers[picked_rows[k]];
+    const bool output = row < run.kinds.size() && run.kinds[row] == "output";
+    const std::string label = row_label(run, row) + (output && plain_kinds(run) ? " (output)" : "");
+    p.series.push_back({label, steps, row_over_steps(run, sl, row, &LayerStep::update_ratio), k,
+                        false, true, {}});
     legend.push_back({label, k, false, true});
   }
   if (run.diverged() && !steps.empty()) p.marks.push_back({steps.back(), "diverged", 4});
+  return "<figure><div>" + svg::legend(legend, kPlotWidth) + "</div><div>" + svg::line_plot(p) +
+         "</div></figure>";
+}
+
+std::string slope_plot(const RunData& run) {
+  const std::vector<std::size_t> rows = rows_with(run, RowQuantity::slope);
+  if (rows.empty()) return "";
+  svg::LinePlot p;
+  p.width = kPlotWidth, p.height = kPlotHeight;
+  p.title = "PReLU slopes per layer";
+  p.x_label = "step";
+  p.y_label = "learned slope";
+  p.note = "markers: mean over the layer's units; plain line: the smallest";
+  const StepLines sl = step_lines(run);
+  std::vector<svg::LegendEntry> legend;
+  const std::vector<std::size_t> picked_rows = spread_indices(rows.size(), svg::kLineStyles);
+  for (std::size_t k = 0; k < picked_rows.size(); ++k) {
+    const std::size_t row = rows[picked_rows[k]];
+    const std::string label = "row " + row_name(run, row);
+    p.series.push_back({label + " mean", sl.steps,
+                        row_over_steps(run, sl, row, &LayerStep::slope_mean), k, false, true, {}});
+    p.series.push_back({label + " min", sl.steps,
+                        row_over_steps(run, sl, row, &LayerStep::slope_min), k, false, false, {}});
+    legend.push_back({label, k, false, true});
+  }
+  if (run.diverged() && !sl.steps.empty()) p.marks.push_back({sl.steps.back(), "diverged", 4});
+  return "<figure><div>" + svg::legend(legend, kPlotWidth) + "</div><div>" + svg::line_plot(p) +
+         "</div></figure>";
+}
+
+std::string gate_plot(const RunData& run) {
+  const std::vector<std::size_t> rows = rows_with(run, RowQuantity::gate);
+  if (rows.empty()) return "";
+  svg::LinePlot p;
+  p.width = kPlotWidth, p.height = kPlotHeight;
+  p.title = "residual gate per block";
+  p.x_label = "step";
+  p.y_label = "branch scale (ReZero: \xCE\xB1)";
+  p.note = "out = skip + scale \xC2\xB7 branch; only ReZero's \xCE\xB1 is learnt (from 0)";
+  const StepLines sl = step_lines(run);
+  std::vector<svg::LegendEntry> legend;
+  const std::vector<std::size_t> picked_rows = spread_indices(rows.size(), svg::kLineStyles);
+  for (std::size_t k = 0; k < picked_rows.size(); ++k) {
+    const std::size_t row = rows[picked_rows[k]];
+    const std::string label = "row " + row_name(run, row);
+    p.series.push_back({label, sl.steps, row_over_steps(run, sl, row, &LayerStep::gate), k, false,
+                        true, {}});
+    legend.push_back({label, k, false, true});
+  }
+  if (run.diverged() && !sl.steps.empty()) p.marks.push_back({sl.steps.back(), "diverged", 4});
   return "<figure><div>" + svg::legend(legend, kPlotWidth) + "</div><div>" + svg::line_plot(p) +
          "</div></figure>";
 }
@@ -129,7 +200,7 @@ std::string grad_norm_plot(const ReportData& data, const LineGroup& group) {
     const std::size_t style = i < group.styles.size() ? group.styles[i] : i;
     const std::vector<std::size_t> at = spread_indices(run.step.size(), kMaxCurvePoints);
     p.series.push_back(
-        {group.lines[i], picked(run.step, at), picked(run.grad_norm, at), style, false, true});
+        {group.lines[i], picked(run.step, at), picked(run.grad_norm, at), style, false, true, {}});
     if (run.diverged() && !run.step.empty())
       p.marks.push_back({run.step.back(), "diverged", style});
   }

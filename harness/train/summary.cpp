@@ -13,6 +13,8 @@ double log10_ratio(double a, double b) {
 
 namespace {
 
+// Rows without an activation after them (norm rows feeding none, residual rows inside a
+// stack, the output) hold NaN: skipped, so they cannot poison the max.
 double max_dead(const std::vector<LayerRecord>& layers) {
   double worst = kNaN;
   for (const LayerRecord& r : layers)
@@ -21,20 +23,48 @@ double max_dead(const std::vector<LayerRecord>& layers) {
   return worst;
 }
 
+// The ratios compare weight layers: the first and the last row with a weight matrix of the
+// forward path (dense or output). A norm, prelu or residual row has other tensors, and a
+// projection sits on a skip, so neither may stand for "the first layer".
+bool weight_row(const LayerRecord& r) {
+  return r.kind == RowKind::dense || r.kind == RowKind::output;
+}
+
+struct FirstLast {
+  const LayerRecord* first = nullptr;
+  const LayerRecord* last = nullptr;
+};
+
+FirstLast weight_rows(const std::vector<LayerRecord>& layers) {
+  FirstLast out;
+  for (const LayerRecord& r : layers)
+    if (weight_row(r)) {
+      if (!out.first) out.first = &r;
+      out.last = &r;
+    }
+  return out;
+}
+
+void fill_ratios(const std::vector<LayerRecord>& layers, double& grad_ratio, double& delta_ratio,
+                 double& dead) {
+  const FirstLast w = weight_rows(layers);
+  if (w.first) {
+    grad_ratio = log10_ratio(w.first->grad_w_norm, w.last->grad_w_norm);
+    delta_ratio = log10_ratio(w.first->delta_norm, w.last->delta_norm);
+  }
+  dead = max_dead(layers);
+}
+
 }  // namespace
 
 void fill_flow_indicators(RunSummary& summary, const std::vector<LayerRecord>& init,
                           const std::vector<LayerRecord>& last) {
-  if (!init.empty()) {
-    summary.grad_ratio_log10_init = log10_ratio(init.front().grad_w_norm, init.back().grad_w_norm);
-    summary.delta_ratio_log10_init = log10_ratio(init.front().delta_norm, init.back().delta_norm);
-    summary.max_dead_fraction_init = max_dead(init);
-  }
-  if (!last.empty()) {
-    summary.grad_ratio_log10_final = log10_ratio(last.front().grad_w_norm, last.back().grad_w_norm);
-    summary.delta_ratio_log10_final = log10_ratio(last.front().delta_norm, last.back().delta_norm);
-    summary.max_dead_fraction_final = max_dead(last);
-  }
+  if (!init.empty())
+    fill_ratios(init, summary.grad_ratio_log10_init, summary.delta_ratio_log10_init,
+                summary.max_dead_fraction_init);
+  if (!last.empty())
+    fill_ratios(last, summary.grad_ratio_log10_final, summary.delta_ratio_log10_final,
+                summary.max_dead_fraction_final);
 }
 
 void fill_lifecycle_indicators(RunSummary& summary, const std::vector<LifecycleRecord>& layers) {
