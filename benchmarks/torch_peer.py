@@ -210,14 +210,14 @@ def parse_residual(text):
         if k < 1:
             raise ValueError
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--residual: EVERY must be a positive integer, got {every!r}")
+        raise argparse.ArgumentTypeError(f"EVERY must be a positive integer, got {every!r}")
     scale = scale or "1"
     if scale not in ("inv_sqrt_blocks", "rezero"):
         try:
             scale = float(scale)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"--residual: SCALE must be a number, inv_sqrt_blocks or rezero, got {scale!r}")
+                f"SCALE must be a number, inv_sqrt_blocks or rezero, got {scale!r}")
     return (k, scale)
 
 
