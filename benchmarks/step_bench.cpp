@@ -62,8 +62,10 @@ struct StepTimer : TrainObserver {
   void on_parameters(std::string_view, const NetworkLayout&, const Parameters&) override {}
 };
 
-Config workload_config(const Workload& w, const std::string& precision) {
-  const Json doc = {
+// The benchmark's network and data, then `sets` ("model.norm=batch", as gradflow run --set).
+Config workload_config(const Workload& w, const std::string& precision,
+                       const std::vector<std::string>& sets) {
+  Json doc = {
       {"name", "bench"},
       {"seed", 1},
       {"precision", precision},
@@ -75,6 +77,7 @@ Config workload_config(const Workload& w, const std::string& precision) {
       {"train", {{"loss", "cross_entropy"}, {"optimizer", "sgd"}, {"lr", 0.005},
                  {"steps", 3}, {"batch_size", kBatch}}},
   };
+  for (const std::string& s : sets) apply_override(doc, s);
   return parse_config(Json::parse(doc.dump()), "<bench>");  // numbers typed as a file's
 }
 
@@ -156,10 +159,11 @@ struct Options {
   double min_time = 0.3;
   bool json = false;
   bool probe = false;
+  std::vector<std::string> sets;  // --set key=value, applied to every workload's config
 };
 
 Json run_workload(const Workload& w, const std::string& precision, const Options& o) {
-  const PreparedRun run = prepare_run(workload_config(w, precision));
+  const PreparedRun run = prepare_run(workload_config(w, precision, o.sets));
   const bool f32 = precision == "float32";
   double flops = 0;
   for (const ParamTensor& t : run.layout.tensors)  // the GEMMs' share: 3 products per matrix
@@ -241,6 +245,9 @@ int main(int argc, char** argv) {
   app.add_option("--min-time", o.min_time, "Seconds per timed block")->check(CLI::Range(0.01, 60.0));
   app.add_flag("--json", o.json, "Print JSON instead of the table");
   app.add_flag("--probe", o.probe, "Also time metrics with the probe pass on every step");
+  app.add_option("--set", o.sets,
+                 "key=value applied to each workload's config, as gradflow run --set "
+                 "(e.g. model.norm=batch; benchmarks/torch_peer.py --norm/--residual)");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<Workload> selected;
@@ -271,6 +278,7 @@ int main(int argc, char** argv) {
                     {"blas", "eigen"},
                     {"threads", 1},
                     {"repeats", o.repeats},
+                    {"sets", o.sets},
                     {"metrics_on", kMetricsOn}};
   doc["benchmarks"] = Json::array();
   try {

@@ -6,11 +6,17 @@ interleaved with gradflow's own benchmark (run here as a subprocess), printed si
 Needs Debian's python3-torch and OpenBLAS:
                                bash scripts/setup.sh python3-torch libopenblas0-pthread
 Run:                           /usr/bin/python3 benchmarks/torch_peer.py [--repeats 3]
+Other networks (issue 13):     --norm batch --residual 2[:rezero] -w 21x64
 
 The peer runs in its best configuration or not at all: OpenBLAS behind libblas.so.3, one
 thread (OPENBLAS_NUM_THREADS=1, set before torch loads it). Debian's reference BLAS
 (libblas3 alone) makes torch 3-20x slower, and a ratio against it says nothing; the script
-refuses to run on it (exit 2) and prints the BLAS it found in its header.
+refuses to run on it (exit 2) and prints the BLAS it found in its header. OpenBLAS picks its
+kernels from the CPU model, and 0.3.21 does not know newer CPUs: on an Intel Xeon of family
+6 model 207 (Emerald Rapids) it falls back to its SSE3 "Prescott" kernels, 3-4x slower than
+its AVX-512 ones. So the script times torch's three step products under each OpenBLAS core the
+CPU's flags allow (OPENBLAS_CORETYPE, one process each), runs the peer on the fastest, and
+prints them all in its header (--openblas-core forces one).
 """
 import argparse
 import json
@@ -22,17 +28,25 @@ import subprocess
 import sys
 import time
 
-# Before torch loads the BLAS: OpenBLAS reads its thread count once, at load time, and ignores
-# torch.set_num_threads.
+# Before torch loads the BLAS: OpenBLAS reads its thread count (and OPENBLAS_CORETYPE) once,
+# at load time, and ignores torch.set_num_threads. torch itself is imported in main(), once
+# the core is chosen.
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 os.environ["OMP_NUM_THREADS"] = "1"
-
-import torch
-import torch.nn.functional as F
+torch = F = None
 
 WORKLOADS = [(10, 64), (50, 64), (20, 256), (10, 1024)]
 PRECISIONS = ["float32", "float64"]
 BATCH, CLASSES, TRAIN_SIZE, LR = 64, 10, 2048, 0.005
+
+
+def import_torch():
+    global torch, F
+    import torch as torch_module
+    import torch.nn.functional as functional
+    torch, F = torch_module, functional
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
 
 
 def blas_in_use():
@@ -67,6 +81,197 @@ def check_blas():
     return fast[0]
 
 
+def openblas_core(lib_path):
+    """The kernel set OpenBLAS chose at load time (openblas_get_corename), or '' for MKL."""
+    import ctypes
+    if "openblas" not in lib_path:
+        return ""
+    lib = ctypes.CDLL(lib_path)  # the copy already mapped: same handle, no second load
+    lib.openblas_get_corename.restype = ctypes.c_char_p
+    return lib.openblas_get_corename().decode()
+
+
+# OPENBLAS_CORETYPE values worth trying, with the CPU flags their kernels need (OpenBLAS's
+# DYNAMIC_ARCH builds refuse a core the CPU cannot run, but we ask only for those it can).
+CORE_CANDIDATES = [("Haswell", {"avx2", "fma"}),
+                   ("SkylakeX", {"avx512f", "avx512dq", "avx512bw", "avx512vl"}),
+                   ("Cooperlake", {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_bf16"})]
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def step_gemm_gflops(widths, precisions, seconds=0.1):
+    """torch's three products of a dense layer at batch 64 (y = x W^T, dW = g^T x, dx = g W),
+    GFLOP/s of CPU time per (width, precision)."""
+    out = {}
+    for p in precisions:
+        dtype = torch.float32 if p == "float32" else torch.float64
+        for w in widths:
+            x = torch.randn(BATCH, w, dtype=dtype)
+            g = torch.randn(BATCH, w, dtype=dtype)
+            weight = torch.randn(w, w, dtype=dtype)
+
+            def products():
+                x @ weight.t(), g.t() @ x, g @ weight
+            for _ in range(3):
+                products()
+            reps, t = 0, 0.0
+            t0 = time.process_time()
+            while t < seconds:
+                products()
+                reps += 1
+                t = time.process_time() - t0
+            out[f"{w}/{p}"] = 6.0 * BATCH * w * w * reps / t * 1e-9
+    return out
+
+
+def probe_core_main(args):
+    """--probe-core (a child process): prints the core OpenBLAS loaded and its GEMM speeds."""
+    import_torch()
+    core = openblas_core(check_blas())
+    widths = sorted({w for _, w in args.workloads})
+    print(json.dumps({"core": core, "gflops": step_gemm_gflops(widths, args.precisions)}))
+
+
+def choose_core(args):
+    """Sets OPENBLAS_CORETYPE to the fastest core for this CPU (before torch loads OpenBLAS);
+    returns the table of candidates for the header."""
+    if args.openblas_core:
+        os.environ["OPENBLAS_CORETYPE"] = args.openblas_core
+        return []
+    os.environ.pop("OPENBLAS_CORETYPE", None)
+    flags = cpu_flags()
+    tried = []
+    for name in [None] + [c for c, need in CORE_CANDIDATES if need <= flags]:
+        env = dict(os.environ)
+        if name:
+            env["OPENBLAS_CORETYPE"] = name
+        cmd = [sys.executable, os.path.abspath(__file__), "--probe-core"]
+        for d, w in args.workloads:
+            cmd += ["-w", f"{d}x{w}"]
+        for p in args.precisions:
+            cmd += ["-p", p]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if out.returncode != 0:  # e.g. the reference BLAS: the main process refuses it below
+            continue
+        r = json.loads(out.stdout)
+        r["requested"] = name or "(detected)"
+        r["score"] = statistics.geometric_mean(r["gflops"].values())
+        tried.append(r)
+    if tried:
+        best = max(tried, key=lambda r: r["score"])
+        if best["requested"] != "(detected)":
+            os.environ["OPENBLAS_CORETYPE"] = best["requested"]
+    return tried
+
+
+# --- the network ---------------------------------------------------------------------------
+
+Residual = None  # the residual block's module class, defined by define_modules()
+
+
+def define_modules():
+    """Module classes, defined once torch is imported."""
+    global Residual
+
+    class ResidualBlock(torch.nn.Module):
+        """out = x + s * branch(x); s a constant, or (rezero) a learnable scalar init 0."""
+
+        def __init__(self, branch, scale, dtype):
+            super().__init__()
+            self.branch = torch.nn.Sequential(*branch)
+            self.rezero = scale == "rezero"
+            if self.rezero:
+                self.alpha = torch.nn.Parameter(torch.zeros((), dtype=dtype))
+            else:
+                self.scale = float(scale)
+
+        def forward(self, x):
+            if self.rezero:
+                return torch.addcmul(x, self.alpha, self.branch(x))
+            return torch.add(x, self.branch(x), alpha=self.scale)  # one fused op
+
+    Residual = ResidualBlock
+
+
+def parse_residual(text):
+    """EVERY[:SCALE] -> (every, scale); SCALE a number, inv_sqrt_blocks or rezero (default 1)."""
+    if text is None:
+        return None
+    every, _, scale = text.partition(":")
+    try:
+        k = int(every)
+        if k < 1:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"EVERY must be a positive integer, got {every!r}")
+    scale = scale or "1"
+    if scale not in ("inv_sqrt_blocks", "rezero"):
+        try:
+            scale = float(scale)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"SCALE must be a number, inv_sqrt_blocks or rezero, got {scale!r}")
+    return (k, scale)
+
+
+def residual_blocks(depth, every):
+    """Blocks of a residual net of `depth` hidden layers: the stem is one, each block `every`."""
+    if (depth - 1) % every:
+        raise ValueError(f"depth {depth}: depth - 1 must be a multiple of --residual EVERY "
+                         f"({every}): one stem layer, then blocks of {every}")
+    return (depth - 1) // every
+
+
+def build_network(depth, width, dtype, norm, residual):
+    """The layers gradflow builds from model.depth/width/norm/residual (issue 13's expansion):
+    no residual: depth x (Linear, [norm], ReLU), then the output Linear; residual every k:
+    stem Linear, [norm]; (depth - 1) / k pre-activation blocks of k x (ReLU, Linear, [norm])
+    with out = x + scale * branch(x); ReLU; the output Linear. Returns (model, linears, norms)."""
+    def make_norm():
+        if norm == "batch":  # trains on batch statistics (train mode), keeps running ones
+            return torch.nn.BatchNorm1d(width, eps=1e-5, dtype=dtype)
+        if norm == "layer":
+            return torch.nn.LayerNorm(width, eps=1e-5, dtype=dtype)
+        return None
+    linears, norms = [], []
+    def dense(fan_in, fan_out, hidden=True):
+        lin = torch.nn.Linear(fan_in, fan_out, dtype=dtype)
+        torch.nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+        torch.nn.init.zeros_(lin.bias)
+        linears.append(lin)
+        out = [lin]
+        n = make_norm() if hidden else None
+        if n is not None:
+            norms.append(n)
+            out.append(n)
+        return out
+    layers = []
+    if residual is None:
+        for _ in range(depth):
+            layers += dense(width, width) + [torch.nn.ReLU()]
+    else:
+        every, scale = residual
+        blocks = residual_blocks(depth, every)
+        if scale == "inv_sqrt_blocks":
+            scale = 1.0 / math.sqrt(blocks)
+        layers += dense(width, width)
+        for _ in range(blocks):
+            branch = []
+            for _ in range(every):
+                branch += [torch.nn.ReLU()] + dense(width, width)
+            layers.append(Residual(branch, scale, dtype))
+        layers.append(torch.nn.ReLU())
+    layers += dense(width, CLASSES, hidden=False)
+    return torch.nn.Sequential(*layers), linears, norms
+
+
 def norms(tensors):
     """Euclidean norms of a list of tensors, in one fused call where this torch has it."""
     if hasattr(torch, "_foreach_norm"):
@@ -75,30 +280,26 @@ def norms(tensors):
 
 
 class Peer:
-    """An MLP trained step by step; with metrics, every step logs what gradflow's layers.csv
-    holds from the training step: per layer ||dW||, ||db||, sqrt(B) ||dL/dz|| (through a
-    tensor hook on each Linear's output), ||W||, ||b|| and ||W(t) - W(t-1)|| / ||W(t-1)||, plus the
+    """A network trained step by step; with metrics, every step logs what gradflow's layers.csv
+    holds from the training step: for every parameter tensor (W, b, and gamma, beta, alpha of
+    the norm and residual layers) its gradient norm, its norm and ||p(t) - p(t-1)|| / ||p(t-1)||;
+    sqrt(B) ||dL/dz|| of every Linear's and norm layer's output (through a tensor hook); the
     loss, batch accuracy and the global gradient norm."""
 
-    def __init__(self, depth, width, dtype):
+    def __init__(self, depth, width, dtype, norm="none", residual=None):
         torch.manual_seed(1)
         gen = torch.Generator().manual_seed(1)
-        dims = [width] * (depth + 1) + [CLASSES]
-        self.linears = [torch.nn.Linear(a, b, dtype=dtype) for a, b in zip(dims, dims[1:])]
-        layers = []
-        for i, lin in enumerate(self.linears):
-            torch.nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
-            torch.nn.init.zeros_(lin.bias)
-            layers.append(lin)
-            if i + 1 < len(self.linears):
-                layers.append(torch.nn.ReLU())
-        self.model = torch.nn.Sequential(*layers)
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
+        self.model, self.linears, self.norm_layers = build_network(depth, width, dtype, norm,
+                                                                   residual)
+        self.model.train()
+        self.params = list(self.model.parameters())
+        self.opt = torch.optim.SGD(self.params, lr=LR)
         self.x = torch.randn(TRAIN_SIZE, width, generator=gen, dtype=dtype)
         self.y = torch.randint(0, CLASSES, (TRAIN_SIZE,), generator=gen)
         self.perm = torch.randperm(TRAIN_SIZE, generator=gen)
         self.cursor = 0
-        self.delta_sq = [None] * len(self.linears)
+        self.watched = self.linears + self.norm_layers
+        self.delta_sq = [None] * len(self.watched)
         self.hooks = []
 
     def set_metrics(self, on):
@@ -106,12 +307,12 @@ class Peer:
             h.remove()
         self.hooks = []
         if on:
-            # dL/dz of each Linear's output through a tensor hook (cheaper than a full module
-            # backward hook).
-            for i, lin in enumerate(self.linears):
+            # dL/dz of each watched layer's output through a tensor hook (cheaper than a full
+            # module backward hook).
+            for i, layer in enumerate(self.watched):
                 def forward_hook(module, inputs, output, i=i):
                     output.register_hook(lambda g, i=i: self.delta_sq.__setitem__(i, g.pow(2).sum()))
-                self.hooks.append(lin.register_forward_hook(forward_hook))
+                self.hooks.append(layer.register_forward_hook(forward_hook))
         self.metrics = on
 
     def step(self):
@@ -128,21 +329,16 @@ class Peer:
             self.opt.step()
             return
         with torch.no_grad():
-            w = [lin.weight for lin in self.linears]
-            b = [lin.bias for lin in self.linears]
-            grads_w = norms([p.grad for p in w])
-            grads_b = norms([p.grad for p in b])
-            weights = norms(w)
-            biases = norms(b)
+            grads = norms([p.grad for p in self.params])
+            values = norms(self.params)
             deltas = [d.sqrt() * math.sqrt(BATCH) for d in self.delta_sq]
-            grad_norm = torch.stack(grads_w + grads_b).norm()
+            grad_norm = torch.stack(grads).norm()
             accuracy = (logits.argmax(1) == yb).to(grad_norm.dtype).mean()
-            # Plain SGD applies exactly lr * dW, so ||W(t+1) - W(t)|| = lr ||dW||: no copy of
-            # the weights needed (the cheapest honest way for this optimizer; gradflow measures
-            # the applied update itself).
-            ratios = [LR * g / n for g, n in zip(grads_w, weights)]
-            record = torch.stack(grads_w + grads_b + weights + biases + deltas + ratios +
-                                 [grad_norm, accuracy]).tolist()
+            # Plain SGD applies exactly lr * dp, so ||p(t+1) - p(t)|| = lr ||dp||: no copy of
+            # the parameters needed (the cheapest honest way for this optimizer; gradflow
+            # measures the applied update itself).
+            ratios = [LR * g / n for g, n in zip(grads, values)]
+            record = torch.stack(grads + values + deltas + ratios + [grad_norm, accuracy]).tolist()
         self.opt.step()
         self.last_record = (loss.item(), record)
 
@@ -163,15 +359,42 @@ def time_peer(peer, metrics, min_time):
     return peer.steps_per_second(max(5, int(rate * min_time)))
 
 
-def run_gradflow(bench, depth, width, precision, min_time):
-    out = subprocess.run([bench, "--json", "-w", f"{depth}x{width}", "-p", precision, "-r", "1",
-                          "--min-time", str(min_time)], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+def gradflow_sets(norm, residual):
+    """The config keys that ask gradflow for the same network (step_bench --set)."""
+    sets = []
+    if norm != "none":
+        sets.append(f"model.norm={json.dumps(norm)}")
+    if residual is not None:
+        every, scale = residual
+        sets.append("model.residual=" + json.dumps({"every": every, "scale": scale}))
+    return sets
+
+
+def run_gradflow(bench, depth, width, precision, min_time, sets):
+    """step_bench's JSON, or (None, its error message) when it rejects the config."""
+    cmd = [bench, "--json", "-w", f"{depth}x{width}", "-p", precision, "-r", "1",
+           "--min-time", str(min_time)]
+    for s in sets:
+        cmd += ["--set", s]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        return None, (out.stderr.strip() or f"exit status {out.returncode}").splitlines()[-1]
+    return json.loads(out.stdout), None
 
 
 def spread(values, fmt, scale=1.0):
-    v = [scale * x for x in values]
+    v = [scale * x for x in values if x is not None]
+    if not v:
+        return "-"
     return f"{fmt % statistics.median(v)} ({fmt % min(v)}-{fmt % max(v)})"
+
+
+def parse_workload(text):
+    try:
+        d, w = (int(v) for v in text.split("x"))
+        return d, w
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected DEPTHxWIDTH such as 50x64, got {text!r}")
 
 
 def main():
@@ -180,47 +403,92 @@ def main():
     ap.add_argument("--bench", default=os.path.join(root, "build", "step_bench"))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--min-time", type=float, default=0.3)
-    ap.add_argument("-w", "--workload", action="append", help="DEPTHxWIDTH (default: all four)")
+    ap.add_argument("-w", "--workload", action="append", type=parse_workload,
+                    help="DEPTHxWIDTH (default: 10x64 50x64 20x256 10x1024; with --residual "
+                         "every k, depth - 1 must be a multiple of k: 11x64 51x64 21x256 11x1024 "
+                         "for k = 1, 2, 5 or 10)")
     ap.add_argument("-p", "--precision", action="append", choices=PRECISIONS)
+    ap.add_argument("--norm", choices=["none", "batch", "layer"], default="none",
+                    help="normalization after each hidden Linear, before its activation")
+    ap.add_argument("--residual", type=parse_residual, metavar="EVERY[:SCALE]",
+                    help="pre-activation residual blocks of EVERY layers after a stem layer; "
+                         "SCALE a number (default 1), inv_sqrt_blocks or rezero")
+    ap.add_argument("--openblas-core", metavar="NAME",
+                    help="force OPENBLAS_CORETYPE (default: the fastest of those this CPU runs)")
     ap.add_argument("--json", help="also write every measurement to this file")
+    ap.add_argument("--probe-core", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
+    args.workloads = args.workload or (
+        WORKLOADS if args.residual is None else [(d + 1, w) for d, w in WORKLOADS])
+    args.precisions = args.precision or PRECISIONS
+    if args.probe_core:
+        return probe_core_main(args)
+    if args.residual is not None:
+        for d, _ in args.workloads:
+            try:
+                residual_blocks(d, args.residual[0])
+            except ValueError as e:
+                ap.error(str(e))
+
+    cores = choose_core(args)
+    import_torch()
+    define_modules()
     torch_blas = check_blas()
-    workloads = [tuple(int(v) for v in w.split("x")) for w in args.workload] if args.workload \
-        else WORKLOADS
-    precisions = args.precision or PRECISIONS
+    core = openblas_core(torch_blas)
+    sets = gradflow_sets(args.norm, args.residual)
 
     results = {}
     context = None
+    rejected = {}
     for r in range(args.repeats):  # gradflow and torch interleaved, so load hits both alike
-        for depth, width in workloads:
-            for precision in precisions:
-                g = run_gradflow(args.bench, depth, width, precision, args.min_time)
-                context = g["context"]
-                b = g["benchmarks"][0]
+        for depth, width in args.workloads:
+            for precision in args.precisions:
+                key = (depth, width, precision)
+                g, error = run_gradflow(args.bench, depth, width, precision, args.min_time, sets)
                 dtype = torch.float32 if precision == "float32" else torch.float64
-                peer = Peer(depth, width, dtype)
+                peer = Peer(depth, width, dtype, args.norm, args.residual)
                 t_off = time_peer(peer, False, args.min_time)
                 t_on = time_peer(peer, True, args.min_time)
-                row = results.setdefault((depth, width, precision), {
-                    "gflop_per_step": b["gflop_per_step"], "gf_off": [], "gf_on": [],
-                    "torch_off": [], "torch_on": [], "gemm": [], "fraction": []})
-                row["gf_off"].append(b["steps_per_s_metrics_off"]["median"])
-                row["gf_on"].append(b["steps_per_s_metrics_on"]["median"])
-                row["gemm"].append(b["gemm_gflops"]["median"])
-                row["fraction"].append(b["fraction_of_gemm"]["median"])
+                row = results.setdefault(key, {
+                    "gflop_per_step": None, "gf_off": [], "gf_on": [], "torch_off": [],
+                    "torch_on": [], "gemm": [], "fraction": []})
+                if g is None:
+                    rejected[key] = error
+                    for k in ("gf_off", "gf_on", "gemm", "fraction"):
+                        row[k].append(None)
+                else:
+                    context = g["context"]
+                    b = g["benchmarks"][0]
+                    row["gflop_per_step"] = b["gflop_per_step"]
+                    row["gf_off"].append(b["steps_per_s_metrics_off"]["median"])
+                    row["gf_on"].append(b["steps_per_s_metrics_on"]["median"])
+                    row["gemm"].append(b["gemm_gflops"]["median"])
+                    row["fraction"].append(b["fraction_of_gemm"]["median"])
                 row["torch_off"].append(t_off)
                 row["torch_on"].append(t_on)
                 print(f"torch_peer: repeat {r + 1}/{args.repeats} {depth}x{width} {precision} done",
                       file=sys.stderr)
 
-    print(f"gradflow vs PyTorch {torch.__version__}: batch {BATCH}, ReLU MLP, cross-entropy, SGD, "
-          f"one thread each; gradflow GEMM: {context['blas']}")
-    print(f"torch BLAS: {torch_blas} (OPENBLAS_NUM_THREADS=1, torch threads "
+    net = "MLP" if args.residual is None else (
+        f"residual every {args.residual[0]} (scale {args.residual[1]})")
+    if args.norm != "none":
+        net += f", {args.norm} norm"
+    print(f"gradflow vs PyTorch {torch.__version__}: batch {BATCH}, ReLU {net}, cross-entropy, "
+          f"SGD, one thread each; gradflow GEMM: {context['blas'] if context else '-'}")
+    print(f"torch BLAS: {torch_blas}, core {core or '-'}"
+          f"{' (forced)' if args.openblas_core else ''} (OPENBLAS_NUM_THREADS=1, torch threads "
           f"{torch.get_num_threads()})")
-    print(f"cpu: {context['cpu']}; gradflow {context['gradflow']} ({context['compiler']}); "
-          f"python {platform.python_version()}")
+    for c in cores:
+        speeds = ", ".join(f"{k} {v:.0f}" for k, v in c["gflops"].items())
+        print(f"  OPENBLAS_CORETYPE {c['requested']} -> core {c['core']}: step GEMMs GFLOP/s "
+              f"{speeds} (geometric mean {c['score']:.1f})")
+    if context:
+        print(f"cpu: {context['cpu']}; gradflow {context['gradflow']} ({context['compiler']}); "
+              f"python {platform.python_version()}")
+    else:
+        print(f"cpu: {platform.processor() or platform.machine()}; gradflow: no run accepted")
+    if sets:
+        print("gradflow config: " + "; ".join(sets))
     print("metrics on: every step, per layer ||dW||, ||db||, delta RMS, ||W||, ||b||, update "
           "ratio, plus loss, accuracy, global grad norm (gradflow: log.every=1, probe pass off; "
           "torch: the same through tensor hooks and fused norms after backward)")
@@ -231,8 +499,11 @@ def main():
             "gf on/GEMM %"]
     rows = []
     for (depth, width, precision), row in results.items():
-        pair = lambda a, b: [x / y for x, y in zip(row[a], row[b])]
-        cost = lambda a, b: [x / y - 1 for x, y in zip(row[a], row[b])]
+        def pair(a, b):
+            return [x / y if x is not None else None for x, y in zip(row[a], row[b])]
+        def cost(a, b):
+            return [x / y - 1 if x is not None and y is not None else None
+                    for x, y in zip(row[a], row[b])]
         rows.append([f"{depth}x{width}", precision, spread(row["gf_off"], "%.0f"),
                      spread(row["gf_on"], "%.0f"), spread(row["torch_off"], "%.0f"),
                      spread(row["torch_on"], "%.0f"), spread(pair("gf_on", "torch_on"), "%.2f"),
@@ -245,9 +516,18 @@ def main():
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     print("(metrics % = extra step time with metrics on; steps/s; gf on/GEMM = gradflow's step "
           "GFLOP/s with metrics on over the same products alone, measured in the same process)")
+    for (depth, width, precision), error in rejected.items():
+        print(f"gradflow rejected {depth}x{width} {precision} ({'; '.join(sets) or 'plain MLP'}): "
+              f"{error}")
+    if rejected:
+        print("(expected before issue 13's layer stack is merged: rerun this command after it)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"context": context, "torch": torch.__version__,
+            json.dump({"context": context, "torch": torch.__version__, "openblas_core": core,
+                       "openblas_cores_tried": cores, "norm": args.norm,
+                       "residual": list(args.residual) if args.residual else None,
+                       "gradflow_sets": sets,
+                       "rejected": {f"{d}x{w}/{p}": e for (d, w, p), e in rejected.items()},
                        "results": [{"depth": d, "width": w, "precision": p, **v}
                                    for (d, w, p), v in results.items()]}, f, indent=2)
 
