@@ -483,7 +483,7 @@ TEST_CASE("config.json records the expanded layers and reads back as the same co
                         {"kind": "activation", "activation": "relu"}])"));
 }
 
-TEST_CASE("--set and sweep grids reach the new keys", "[model_config]") {
+TEST_CASE("the new model keys are reached by --set and by sweep grids", "[model_config]") {
   Json doc = Json::parse(R"({"model": {"depth": 5, "width": 4}})");
   apply_override(doc, "model.norm=batch");
   apply_override(doc, "model.norm_momentum=0.2");
