@@ -108,6 +108,22 @@ int main() {
       {"float64", "gelu", "adam", "cross_entropy", R"({"every": 3})"},
       {"float64", "leaky_relu", "sgd", "mse", R"({"every": 1000})"},
   };
+  // Every layer kind: batch norm, prelu, rezero residual blocks; layer norm with projections.
+  const std::string stacks[] = {
+      R"("depth": 5, "width": 40, "activation": "prelu", "norm": "batch", "residual": {"every": 2, "scale": "rezero"})",
+      R"("depth": 5, "width": [40, 48, 40, 32, 40], "activation": "tanh", "norm": "layer", "residual": {"every": 2, "scale": 0.5})",
+  };
+  for (const std::string& model : stacks) {
+    std::string json = base;
+    const std::size_t m = json.find("\"depth\": 5");
+    json.replace(m, json.find('}', m) - m, model);
+    for (auto [key, value] : {std::pair{"PREC", "float32"}, {"ACT", ""}, {"OPT", "adam"},
+                              {"LOSS", "cross_entropy"}, {"LOG", R"({"every": 1})"}})
+      if (json.find(key) != std::string::npos) json.replace(json.find(key), std::string(key).size(), value);
+    const long n = allocations_in_steps(json);
+    std::printf("%s: %s: %ld allocations in steps 2..11\n", n == 0 ? "ok" : "FAIL", model.c_str(), n);
+    failures += n != 0;
+  }
   for (const std::vector<std::string>& c : cases) {
     std::string json = base;
     const char* keys[] = {"PREC", "ACT", "OPT", "LOSS", "LOG"};
