@@ -42,13 +42,22 @@ std::vector<const Layer*> dense_layers(const Problem& p) {
   return out;
 }
 
+// Dense layer l's pre-activations z_l = W_l a_{l-1} + b_l (batch as columns), recomputed from
+// the previous layer's output: training overwrites z with a in place (nn/network.cpp).
+MatD preactivations(const Problem& p, std::size_t l) {
+  const MatD& in = l == 0 ? p.ws.input : p.ws.out(p.mlp.layout.layers[2 * l - 1]);
+  MatD z = p.mlp.tensor(2 * l) * in;
+  z.colwise() += VecD(p.mlp.tensor(2 * l + 1));
+  return z;
+}
+
 // Smallest |z| over every hidden pre-activation: kinks (relu, leaky_relu, selu) must be
 // further from the inputs than the finite-difference step can move them.
 double closest_to_kink(const Problem& p) {
   double m = INFINITY;
   const std::vector<const Layer*> dense = dense_layers(p);
   for (std::size_t l = 0; l + 1 < dense.size(); ++l)
-    m = std::min(m, p.ws.out(*dense[l]).cwiseAbs().minCoeff());
+    m = std::min(m, preactivations(p, l).cwiseAbs().minCoeff());
   return m;
 }
 
@@ -123,10 +132,11 @@ TEST_CASE("delta, per example, matches finite differences of the example's own l
   const double h = 1e-5, batch = double(p.ws.batch());
   double worst = 0;
   const std::vector<const Layer*> dense = dense_layers(p);
-  for (std::size_t l = 0; l < dense.size(); ++l)
+  for (std::size_t l = 0; l < dense.size(); ++l) {
+    const MatD zl = preactivations(p, l);
     for (long i = 0; i < p.ws.batch(); ++i)
-      for (Eigen::Index u = 0; u < p.ws.out(*dense[l]).rows(); ++u) {
-        VecD z = p.ws.out(*dense[l]).col(i);
+      for (Eigen::Index u = 0; u < zl.rows(); ++u) {
+        VecD z = zl.col(i);
         z[u] += h;
         const double up = example_loss_from(p, l, z, i);
         z[u] -= 2 * h;
@@ -136,6 +146,7 @@ TEST_CASE("delta, per example, matches finite differences of the example's own l
         const double scale = std::max({std::abs(numeric), std::abs(analytic), 1e-4});
         worst = std::max(worst, std::abs(numeric - analytic) / scale);
       }
+  }
   INFO("largest relative error " << worst);
   // Central differences at h = 1e-5 err by ~h^2 |d3 l/dz3| / 6: up to 1.3e-6 of a small entry
   // for selu, whose exponential side has the largest third derivative here.

@@ -244,6 +244,23 @@ struct WorkspaceBuilder {
     return ws.pass == Pass::train ? fresh(rows, cols) : reuse(-1, rows, cols, slot);
   }
 
+  // A training pass keeps each output for backward, except a fixed activation's input when
+  // only that activation reads it: a dense or norm output (their backward reads their input,
+  // x_hat and 1/sigma, never their output). The activation then writes a over z, which saves
+  // one (units, batch) buffer per layer and its trip through the cache (docs/speed.md); the
+  // block input a residual's skip reads, and prelu's input (its slope gradient needs z), keep
+  // theirs.
+  int fresh_or_in_place(const std::vector<Layer>& layers, int index) {
+    const Layer& l = layers[std::size_t(index)];
+    if (l.kind == LayerKind::activation && index > 0) {
+      const Layer& in = layers[std::size_t(index - 1)];
+      if (in.kind == LayerKind::dense || in.kind == LayerKind::batch_norm ||
+          in.kind == LayerKind::layer_norm)
+        return ws.at[std::size_t(in.id)].out;
+    }
+    return fresh(l.out_units, batch);
+  }
+
   // input_grad: the buffer holding dL/d(this sequence's input), -1 if none.
   void build(const std::vector<Layer>& layers, int level, int input_grad) {
     int index = 0;
@@ -251,7 +268,7 @@ struct WorkspaceBuilder {
       LayerBuffers& b = ws.at[std::size_t(l.id)];
       const long units = l.out_units;
       const bool train = ws.pass == Pass::train;
-      b.out = train ? fresh(units, batch) : reuse(level, units, batch, index % 2);
+      b.out = train ? fresh_or_in_place(layers, index) : reuse(level, units, batch, index % 2);
       switch (l.kind) {
         case LayerKind::activation:
         case LayerKind::prelu:
