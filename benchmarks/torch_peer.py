@@ -38,6 +38,7 @@ torch = F = None
 WORKLOADS = [(10, 64), (50, 64), (20, 256), (10, 1024)]
 PRECISIONS = ["float32", "float64"]
 BATCH, CLASSES, TRAIN_SIZE, LR = 64, 10, 2048, 0.005
+DEAD_WINDOW = 100  # gradflow's log.dead_window default
 
 
 def import_torch():
@@ -300,6 +301,13 @@ class Peer:
         self.cursor = 0
         self.watched = self.linears + self.norm_layers
         self.delta_sq = [None] * len(self.watched)
+        # Dead units from the training batch, as gradflow's layers.csv has them every step
+        # (batch_dead_fraction, window_dead_units over log.dead_window = 100 steps): per ReLU,
+        # the units that fired on no example of the batch, and the step each unit last fired.
+        self.relus = [m for m in self.model.modules() if isinstance(m, torch.nn.ReLU)]
+        self.last_fired = [torch.full((width,), -1, dtype=torch.long) for _ in self.relus]
+        self.dead_on_batch = [None] * len(self.relus)
+        self.step_index = 0
         self.hooks = []
 
     def set_metrics(self, on):
@@ -313,6 +321,13 @@ class Peer:
                 def forward_hook(module, inputs, output, i=i):
                     output.register_hook(lambda g, i=i: self.delta_sq.__setitem__(i, g.pow(2).sum()))
                 self.hooks.append(layer.register_forward_hook(forward_hook))
+            for i, relu in enumerate(self.relus):
+                def dead_hook(module, inputs, output, i=i):
+                    with torch.no_grad():
+                        fired = (output > 0).any(0)
+                        self.last_fired[i][fired] = self.step_index
+                        self.dead_on_batch[i] = (~fired).sum()
+                self.hooks.append(relu.register_forward_hook(dead_hook))
         self.metrics = on
 
     def step(self):
@@ -338,8 +353,16 @@ class Peer:
             # the parameters needed (the cheapest honest way for this optimizer; gradflow
             # measures the applied update itself).
             ratios = [LR * g / n for g, n in zip(grads, values)]
-            record = torch.stack(grads + values + deltas + ratios + [grad_norm, accuracy]).tolist()
+            dead = [(d.to(grad_norm.dtype) / f.numel()) for d, f in
+                    zip(self.dead_on_batch, self.last_fired)]
+            # Not fired in the last min(window, steps so far) steps (never fired: -1).
+            window = min(DEAD_WINDOW, self.step_index + 1)
+            window_dead = [(f <= self.step_index - window).sum().to(grad_norm.dtype)
+                           for f in self.last_fired]
+            record = torch.stack(grads + values + deltas + ratios + dead + window_dead +
+                                 [grad_norm, accuracy]).tolist()
         self.opt.step()
+        self.step_index += 1
         self.last_record = (loss.item(), record)
 
     def steps_per_second(self, steps):
@@ -490,8 +513,9 @@ def main():
     if sets:
         print("gradflow config: " + "; ".join(sets))
     print("metrics on: every step, per layer ||dW||, ||db||, delta RMS, ||W||, ||b||, update "
-          "ratio, plus loss, accuracy, global grad norm (gradflow: log.every=1, probe pass off; "
-          "torch: the same through tensor hooks and fused norms after backward)")
+          "ratio, dead units on the batch and over the last 100 steps, plus loss, accuracy, "
+          "global grad norm (gradflow: log.every=1, probe pass off; torch: the same through "
+          "tensor and forward hooks and fused norms after backward)")
     print(f"values: median (min-max) over {args.repeats} interleaved repeats; ratio = gradflow / "
           "torch, paired per repeat\n")
     head = ["workload", "prec", "gradflow off", "gradflow on", "torch off", "torch on",
