@@ -305,8 +305,8 @@ class Peer:
         # (batch_dead_fraction, window_dead_units over log.dead_window = 100 steps): per ReLU,
         # the units that fired on no example of the batch, and the step each unit last fired.
         self.relus = [m for m in self.model.modules() if isinstance(m, torch.nn.ReLU)]
-        self.last_fired = [torch.full((width,), -1, dtype=torch.long) for _ in self.relus]
-        self.dead_on_batch = [None] * len(self.relus)
+        self.last_fired = torch.full((len(self.relus), width), -1, dtype=torch.long)
+        self.fired = [None] * len(self.relus)
         self.step_index = 0
         self.hooks = []
 
@@ -322,11 +322,10 @@ class Peer:
                     output.register_hook(lambda g, i=i: self.delta_sq.__setitem__(i, g.pow(2).sum()))
                 self.hooks.append(layer.register_forward_hook(forward_hook))
             for i, relu in enumerate(self.relus):
+                # One reduction per ReLU in the hook; the bookkeeping is batched after backward.
                 def dead_hook(module, inputs, output, i=i):
                     with torch.no_grad():
-                        fired = (output > 0).any(0)
-                        self.last_fired[i][fired] = self.step_index
-                        self.dead_on_batch[i] = (~fired).sum()
+                        self.fired[i] = (output > 0).any(0)
                 self.hooks.append(relu.register_forward_hook(dead_hook))
         self.metrics = on
 
@@ -353,13 +352,14 @@ class Peer:
             # the parameters needed (the cheapest honest way for this optimizer; gradflow
             # measures the applied update itself).
             ratios = [LR * g / n for g, n in zip(grads, values)]
-            dead = [(d.to(grad_norm.dtype) / f.numel()) for d, f in
-                    zip(self.dead_on_batch, self.last_fired)]
+            fired = torch.stack(self.fired)  # (relus, width)
+            self.last_fired = torch.where(fired, self.step_index, self.last_fired)
+            dead = (~fired).sum(1).to(grad_norm.dtype) / fired.shape[1]
             # Not fired in the last min(window, steps so far) steps (never fired: -1).
             window = min(DEAD_WINDOW, self.step_index + 1)
-            window_dead = [(f <= self.step_index - window).sum().to(grad_norm.dtype)
-                           for f in self.last_fired]
-            record = torch.stack(grads + values + deltas + ratios + dead + window_dead +
+            window_dead = (self.last_fired <= self.step_index - window).sum(1)
+            record = torch.stack(grads + values + deltas + ratios + list(dead) +
+                                 list(window_dead.to(grad_norm.dtype)) +
                                  [grad_norm, accuracy]).tolist()
         self.opt.step()
         self.step_index += 1
