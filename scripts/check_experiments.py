@@ -6,6 +6,7 @@ run it with /usr/bin/python3.
 
 usage: check_experiments.py ROOT [EXPERIMENT ...]
 """
+import json
 import math
 import sys
 from pathlib import Path
@@ -228,11 +229,69 @@ def check_fashion(name, runs, layers):
               f"{base['final_probe_accuracy'].iloc[0]:.4f} >= 0.85 on all 10000 test images")
 
 
+def check_remedies(name, runs, layers):
+    """experiments/e_remedies: depth-50 relu and sigmoid nets, plain against each remedy."""
+    def remedy(row):
+        if isinstance(row["model.residual"], str):
+            scale = json.loads(row["model.residual"]).get("scale", 1)
+            return f"residual {scale}"
+        if row["model.norm"] != "none":
+            return f"{row['model.norm']} norm"
+        return "plain"
+    runs = runs.assign(remedy=runs.apply(remedy, axis=1))
+    for seed, r in runs.groupby("seed"):
+        tag = f"{name} seed {seed}"
+        cell = {(a, m): g.iloc[0] for (a, m), g in r.groupby(["model.activation", "remedy"])}
+        sp, sb = cell[("sigmoid", "plain")], cell[("sigmoid", "batch norm")]
+        check(tag, sp["grad_ratio_log10_init"] < -25 and abs(sb["grad_ratio_log10_init"]) < 1
+              and sp["final_loss"] > LN4 - 0.1 and sb["final_loss"] < 0.6,
+              f"sigmoid: plain grad ratio {sp['grad_ratio_log10_init']:.3g} (< -25), loss "
+              f"{sp['final_loss']:.3g} (chance); batch norm {sb['grad_ratio_log10_init']:.3g} "
+              f"(within 1 decade), loss {sb['final_loss']:.3g} (< 0.6)")
+        sl = cell[("sigmoid", "layer norm")]
+        check(tag, sp["grad_ratio_log10_init"] + 5 < sl["grad_ratio_log10_init"] < -10 and
+              sl["final_loss"] > LN4 - 0.1,
+              f"sigmoid + layer norm still vanishes: {sl['grad_ratio_log10_init']:.3g} (< -10, "
+              f"> plain + 5), loss {sl['final_loss']:.3g} (chance)")
+        for act in ("sigmoid", "relu"):
+            for scale in ("inv_sqrt_blocks", "rezero"):
+                c = cell[(act, f"residual {scale}")]
+                check(tag, abs(c["grad_ratio_log10_init"]) < 1.5 and
+                      abs(c["delta_ratio_log10_init"]) < 1.5 and c["final_loss"] < 0.6 and
+                      c["max_dead_fraction_final"] == 0,
+                      f"{act} residual {scale}: grad ratio {c['grad_ratio_log10_init']:.3g}, "
+                      f"delta ratio {c['delta_ratio_log10_init']:.3g} (within 1.5 decades), "
+                      f"loss {c['final_loss']:.3g} (< 0.6), dead {c['max_dead_fraction_final']:.3g}")
+        s1, r1 = cell[("sigmoid", "residual 1")], cell[("relu", "residual 1")]
+        check(tag, s1["final_loss"] < 0.6 and r1["status"] == "diverged" and
+              r1["delta_ratio_log10_init"] > 5,
+              f"residual scale 1: sigmoid trains (loss {s1['final_loss']:.3g}); relu's delta "
+              f"ratio {r1['delta_ratio_log10_init']:.3g} (> 5) and it diverges at step "
+              f"{r1['diverged_step']:.0f}")
+        rb = cell[("relu", "batch norm")]
+        # Yang et al. 2019: batch norm's gradient grows ~sqrt(pi/(pi-1)) per relu layer at init.
+        check(tag, 2.5 < rb["grad_ratio_log10_init"] < 5.5 and rb["final_loss"] > 1.0,
+              f"relu + batch norm: gradient explodes towards the input at init: grad ratio "
+              f"{rb['grad_ratio_log10_init']:.3g} (2.5..5.5; 49 x log10 sqrt(pi/(pi-1)) = 4.1), "
+              f"loss {rb['final_loss']:.3g} (> 1.0)")
+        rp, rl = cell[("relu", "plain")], cell[("relu", "layer norm")]
+        check(tag, rp["max_dead_fraction_final"] > 0.3 and rl["max_dead_fraction_final"] > 0.3
+              and rl["final_loss"] > 1.0 and rp["final_loss"] > 0.8,
+              f"relu plain and + layer norm die: worst layer dead {rp['max_dead_fraction_final']:.3g}"
+              f", {rl['max_dead_fraction_final']:.3g} (> 0.3), loss {rp['final_loss']:.3g} (> 0.8),"
+              f" {rl['final_loss']:.3g} (> 1.0)")
+        pr = cell[("prelu", "plain")]
+        check(tag, pr["max_dead_fraction_final"] == 0 and pr["final_loss"] < rp["final_loss"],
+              f"prelu: no dead unit, loss {pr['final_loss']:.3g} (< plain relu's "
+              f"{rp['final_loss']:.3g})")
+
+
 EXPERIMENTS = {
     "a_vanishing": check_vanishing,
     "b_dying_relu": check_dying,
     "c_exploding": check_exploding,
     "d_initialization": check_initialization,
+    "e_remedies": check_remedies,
     "f_fashion_mnist": check_fashion,
 }
 

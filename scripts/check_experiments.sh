@@ -9,7 +9,7 @@ set -euo pipefail
 gradflow="$1"
 work="$2"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-experiments=(a_vanishing b_dying_relu c_exploding d_initialization f_fashion_mnist)
+experiments=(a_vanishing b_dying_relu c_exploding d_initialization e_remedies f_fashion_mnist)
 mkdir -p "$work"
 for name in "${experiments[@]}"; do
   rm -rf "${work:?}/$name"
