@@ -9,6 +9,7 @@
 #include "base/errors.hpp"
 #include "config/config.hpp"
 #include "config/model_config.hpp"
+#include "config/network_layout.hpp"
 #include "config/sweep.hpp"
 #include "io/writers.hpp"
 
@@ -569,4 +570,19 @@ TEST_CASE("model.layers reads the convolutional kinds, their defaults and back",
   const InputError e = input_error([] { layers_of(R"({"layers": [{"kind": "conv2d", "channels": 4, "padding": "mirror"}]})"); });
   INFO(e.what());
   REQUIRE(std::string(e.what()).find("/model/layers/0/padding") != std::string::npos);
+}
+
+TEST_CASE("a conv layer on data without an image shape is an input error", "[model_config][conv]") {
+  const Config c = parse(R"({"model": {"layers": [{"kind": "dense", "units": 4},
+      {"kind": "conv2d", "channels": 4}, {"kind": "flatten"}]}})");
+  const InputError e = input_error([&] { network_layout(c, 10, 3); });
+  const std::string text = e.what();
+  INFO(text);
+  REQUIRE(text.find("m.json") != std::string::npos);
+  REQUIRE(text.find("/model/layers/1") != std::string::npos);
+  REQUIRE(text.find("conv2d") != std::string::npos);
+  REQUIRE(text.find("image shape") != std::string::npos);
+  // Flatten alone reshapes nothing and stays allowed.
+  const Config flat = parse(R"({"model": {"layers": [{"kind": "flatten"}, {"kind": "dense", "units": 4}]}})");
+  REQUIRE(network_layout(flat, 10, 3).layers.size() == 3);
 }
