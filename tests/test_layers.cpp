@@ -49,9 +49,32 @@ LayerSpec residual(std::vector<LayerSpec> body, ResidualScale scale, double valu
   return s;
 }
 
+LayerSpec conv(long channels, long kernel, Padding padding, long stride = 1) {
+  LayerSpec s;
+  s.kind = LayerKind::conv2d;
+  s.channels = channels;
+  s.kernel = kernel;
+  s.padding = padding;
+  s.stride = stride;
+  return s;
+}
+LayerSpec pool(LayerKind kind, long kernel = 2, long stride = 2) {
+  LayerSpec s;
+  s.kind = kind;
+  s.kernel = kernel;
+  s.stride = stride;
+  return s;
+}
+LayerSpec only(LayerKind kind) {
+  LayerSpec s;
+  s.kind = kind;
+  return s;
+}
+
 struct Case {
   std::string name;
   std::vector<LayerSpec> hidden;
+  Shape input = {kInputs, 1, 1};
 };
 
 const LayerKind kBn = LayerKind::batch_norm, kLn = LayerKind::layer_norm;
@@ -83,6 +106,30 @@ const std::vector<Case> kCases = {
     {"nested residual",
      {dense(6), residual({act(Activation::tanh), residual({dense(6), prelu()}, kRezero), dense(6)},
                          kConst, 0.8)}},
+    // Convolutional kinds on small images (2 channels of 5 x 4, or 3 x 6 x 6).
+    {"conv2d same", {conv(3, 3, Padding::same), only(LayerKind::flatten)}, {2, 5, 4}},
+    {"conv2d valid", {conv(3, 3, Padding::valid), only(LayerKind::flatten)}, {2, 5, 4}},
+    {"conv2d circular", {conv(3, 3, Padding::circular), only(LayerKind::flatten)}, {2, 5, 4}},
+    {"conv2d stride 2, same", {conv(2, 3, Padding::same, 2), only(LayerKind::flatten)}, {2, 5, 4}},
+    {"conv2d stride 2, valid, kernel 2",
+     {conv(2, 2, Padding::valid, 2), only(LayerKind::flatten)}, {2, 5, 4}},
+    {"conv2d circular, stride 2, kernel 1", {conv(3, 1, Padding::circular, 2)}, {2, 5, 4}},
+    {"max_pool 2x2", {conv(2, 3, Padding::same), pool(LayerKind::max_pool)}, {2, 5, 4}},
+    {"max_pool 3x3 stride 1 on the input", {pool(LayerKind::max_pool, 3, 1)}, {2, 5, 4}},
+    {"avg_pool 2x2", {pool(LayerKind::avg_pool)}, {2, 5, 4}},
+    {"avg_pool 3x3 stride 1 (overlapping)", {pool(LayerKind::avg_pool, 3, 1)}, {2, 5, 4}},
+    {"global_avg_pool", {conv(3, 3, Padding::same), only(LayerKind::global_avg_pool)}, {2, 5, 4}},
+    {"flatten", {only(LayerKind::flatten), dense(4)}, {2, 5, 4}},
+    {"conv -> batch_norm per channel -> relu",
+     {conv(3, 3, Padding::same), norm(kBn, true), act(Activation::relu), only(LayerKind::flatten)},
+     {2, 5, 4}},
+    {"conv -> batch_norm per channel without affine -> tanh",
+     {conv(3, 3, Padding::valid), norm(kBn, false), act(Activation::tanh)}, {2, 5, 4}},
+    {"small CNN ending in flatten -> dense",
+     {conv(4, 3, Padding::same), act(Activation::tanh), conv(4, 3, Padding::same),
+      act(Activation::relu), pool(LayerKind::max_pool), conv(3, 3, Padding::circular, 2),
+      act(Activation::tanh), only(LayerKind::flatten), dense(5), act(Activation::tanh)},
+     {3, 6, 6}},
 };
 
 template <class T>
@@ -149,7 +196,7 @@ TEST_CASE("every layer kind's input and parameter gradients match finite differe
   const std::size_t index = GENERATE(range(std::size_t(0), kCases.size()));
   const Case& c = kCases[index];
   INFO("case: " << c.name);
-  const NetworkLayout layout = make_network_layout(kInputs, c.hidden, kOutputs);
+  const NetworkLayout layout = make_network_layout(c.input, c.hidden, kOutputs);
   Problem<double> p = make_problem(layout, 11 + index);
   loss(p, true);
   const VecD grads = p.net.grads;
@@ -179,7 +226,7 @@ TEST_CASE("every layer kind's float32 gradients agree with float64's", "[layers]
   const std::size_t index = GENERATE(range(std::size_t(0), kCases.size()));
   const Case& c = kCases[index];
   INFO("case: " << c.name);
-  const NetworkLayout layout = make_network_layout(kInputs, c.hidden, kOutputs);
+  const NetworkLayout layout = make_network_layout(c.input, c.hidden, kOutputs);
   Problem<double> p = make_problem(layout, 11 + index);
   loss(p, true);
   Problem<float> f{make_network<float>(layout),

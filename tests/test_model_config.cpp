@@ -9,6 +9,7 @@
 #include "base/errors.hpp"
 #include "config/config.hpp"
 #include "config/model_config.hpp"
+#include "config/network_layout.hpp"
 #include "config/sweep.hpp"
 #include "io/writers.hpp"
 
@@ -61,6 +62,19 @@ std::string describe(const std::vector<LayerSpec>& layers) {
         out += "res[" + scale + "]{" + describe(s.body) + "}";
         break;
       }
+      case LayerKind::conv2d:
+        out += "conv:" + std::to_string(s.channels) + "k" + std::to_string(s.kernel) + "s" +
+               std::to_string(s.stride) + std::string(padding_name(s.padding));
+        break;
+      case LayerKind::max_pool:
+      case LayerKind::avg_pool:
+        out += std::string(layer_kind_name(s.kind)) + ":" + std::to_string(s.kernel) + "s" +
+               std::to_string(s.stride);
+        break;
+      case LayerKind::global_avg_pool:
+      case LayerKind::flatten:
+        out += std::string(layer_kind_name(s.kind));
+        break;
     }
   }
   return out;
@@ -539,4 +553,36 @@ TEST_CASE("the new model keys are reached by --set and by sweep grids", "[model_
     CHECK(describe(model_layers(plan.runs[1].config.model)) == "dense:3 prelu(0.25)");
     CHECK(plan.runs[0].id != plan.runs[1].id);
   }
+}
+
+TEST_CASE("model.layers reads the convolutional kinds, their defaults and back", "[model_config][conv]") {
+  const std::string model = R"({"layers": [
+      {"kind": "conv2d", "channels": 8, "padding": "circular"},
+      {"kind": "activation", "activation": "relu"},
+      {"kind": "max_pool"}, {"kind": "avg_pool", "kernel": 3, "stride": 1},
+      {"kind": "global_avg_pool"}, {"kind": "flatten"}]})";
+  const std::vector<LayerSpec> layers = layers_of(model);
+  const std::string text = describe(layers);
+  INFO(text);
+  REQUIRE(text == "conv:8k3s1circular relu max_pool:2s2 avg_pool:3s1 global_avg_pool flatten");
+  const Json back = {{"layers", layers_to_json(layers)}};
+  REQUIRE(describe(layers_of(back.dump())) == text);
+  const InputError e = input_error([] { layers_of(R"({"layers": [{"kind": "conv2d", "channels": 4, "padding": "mirror"}]})"); });
+  INFO(e.what());
+  REQUIRE(std::string(e.what()).find("/model/layers/0/padding") != std::string::npos);
+}
+
+TEST_CASE("a conv layer on data without an image shape is an input error", "[model_config][conv]") {
+  const Config c = parse(R"({"model": {"layers": [{"kind": "dense", "units": 4},
+      {"kind": "conv2d", "channels": 4}, {"kind": "flatten"}]}})");
+  const InputError e = input_error([&] { network_layout(c, 10, 3); });
+  const std::string text = e.what();
+  INFO(text);
+  REQUIRE(text.find("m.json") != std::string::npos);
+  REQUIRE(text.find("/model/layers/1") != std::string::npos);
+  REQUIRE(text.find("conv2d") != std::string::npos);
+  REQUIRE(text.find("image shape") != std::string::npos);
+  // Flatten alone reshapes nothing and stays allowed.
+  const Config flat = parse(R"({"model": {"layers": [{"kind": "flatten"}, {"kind": "dense", "units": 4}]}})");
+  REQUIRE(network_layout(flat, 10, 3).layers.size() == 3);
 }

@@ -41,6 +41,7 @@ constexpr std::array<std::string_view, 10> kShorthandKeys = {
 const double kDefaultPreluInit = ModelConfig{}.prelu_init;
 const double kDefaultLeakySlope = ModelConfig{}.leaky_slope;
 const double kDefaultEluAlpha = ModelConfig{}.elu_alpha;
+constexpr long kDefaultPool = 2;  // max_pool, avg_pool: 2 x 2 windows, stride 2
 const NumberRange kMomentumRange = {0.0, 1.0, true, false};  // (0, 1]
 
 std::string in_quotes(std::string_view text) { return describe_value(Json(std::string(text))); }
@@ -236,6 +237,22 @@ LayerSpec read_layer(const JsonAt& at, int nesting, LayerCounts& counts) {
       s.body = read_layer_list(body, nesting + 1, counts, ", the block's branch");
       break;
     }
+    case LayerKind::conv2d:
+      s.channels = read_integer(required("channels", "its number of output channels"), 1,
+                                kMaxWidth);
+      s.kernel = r.integer("kernel", s.kernel, 1, kMaxWidth);
+      s.stride = r.integer("stride", s.stride, 1, kMaxWidth);
+      if (auto padding = r.take("padding"))
+        s.padding = static_cast<Padding>(read_choice(*padding, kPaddingNames));
+      break;
+    case LayerKind::max_pool:
+    case LayerKind::avg_pool:
+      s.kernel = r.integer("kernel", kDefaultPool, 1, kMaxWidth);
+      s.stride = r.integer("stride", s.kernel, 1, kMaxWidth);  // non-overlapping windows
+      break;
+    case LayerKind::global_avg_pool:
+    case LayerKind::flatten:
+      break;
   }
   r.finish();
   return s;
@@ -438,6 +455,20 @@ Json layers_to_json(const std::vector<LayerSpec>& layers) {
       case LayerKind::residual:
         j["scale"] = scale_to_json(s.scale, s.scale_value);
         j["layers"] = layers_to_json(s.body);
+        break;
+      case LayerKind::conv2d:
+        j["channels"] = s.channels;
+        j["kernel"] = s.kernel;
+        j["stride"] = s.stride;
+        j["padding"] = std::string(padding_name(s.padding));
+        break;
+      case LayerKind::max_pool:
+      case LayerKind::avg_pool:
+        j["kernel"] = s.kernel;
+        j["stride"] = s.stride;
+        break;
+      case LayerKind::global_avg_pool:
+      case LayerKind::flatten:
         break;
     }
     list.push_back(std::move(j));

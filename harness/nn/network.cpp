@@ -14,8 +14,8 @@ namespace gradflow {
 
 namespace {
 constexpr std::array<std::string_view, kRowKindCount> kRowKindNames = {
-    "dense", "output", "projection", "batch_norm", "layer_norm", "prelu", "residual"};
-static_assert(std::size_t(RowKind::residual) + 1 == kRowKindCount, "add the row kind's name");
+    "dense", "output", "projection", "batch_norm", "layer_norm", "prelu", "residual", "conv2d"};
+static_assert(std::size_t(RowKind::conv2d) + 1 == kRowKindCount, "add the row kind's name");
 }  // namespace
 
 std::string_view row_kind_name(RowKind k) { return kRowKindNames[std::size_t(k)]; }
@@ -48,32 +48,32 @@ struct LayoutBuilder {
     return int(layout.rows.size()) - 1;
   }
 
-  // Builds `specs` reading `units` features whose values come from row `feeding_row`
-  // (-1: none). Returns the output width; `feeding_row` is updated.
-  long build(const std::vector<LayerSpec>& specs, long units, int& feeding_row,
-             std::vector<Layer>& out) {
+  // Builds `specs` reading activations of `shape` whose values come from row `feeding_row`
+  // (-1: none). Returns the output shape; `feeding_row` is updated.
+  Shape build(const std::vector<LayerSpec>& specs, Shape shape, int& feeding_row,
+              std::vector<Layer>& out) {
     for (const LayerSpec& s : specs) {
+      const long units = shape.size();
       Layer l;
       l.kind = s.kind;
       l.id = layout.layer_count++;
-      l.in_units = units;
+      l.in_shape = shape;
+      l.out_shape = shape;  // elementwise kinds and norms keep it
       switch (s.kind) {
         case LayerKind::dense:
           GF_ASSERT(s.units > 0);
-          l.out_units = s.units;
+          l.out_shape = {s.units, 1, 1};
           l.row = add_row(RowKind::dense, units, s.units, l.id);
           l.w = add_tensor("W", l.row, s.units, units, true);
           l.b = add_tensor("b", l.row, s.units, 1, false);
           feeding_row = l.row;
           break;
         case LayerKind::activation:
-          l.out_units = units;
           l.activation = s.activation;
           l.act_row = feeding_row;
           feeding_row = -1;
           break;
         case LayerKind::prelu:
-          l.out_units = units;
           l.act_row = feeding_row;
           l.row = add_row(RowKind::prelu, units, units, l.id);
           l.w = add_tensor("slope", l.row, units, 1, true);
@@ -82,18 +82,20 @@ struct LayoutBuilder {
           break;
         case LayerKind::batch_norm:
         case LayerKind::layer_norm: {
+          // Batch norm after a conv normalizes per channel (over batch and positions), so its
+          // gamma, beta and running statistics have C entries; a dense activation's C = units.
           const bool batch = s.kind == LayerKind::batch_norm;
-          l.out_units = units;
+          const long params = batch ? shape.c : units;
           l.affine = s.affine;
           l.momentum = s.momentum;
           l.row = add_row(batch ? RowKind::batch_norm : RowKind::layer_norm, units, units, l.id);
           if (s.affine) {
-            l.w = add_tensor("gamma", l.row, units, 1, true);
-            l.b = add_tensor("beta", l.row, units, 1, false);
+            l.w = add_tensor("gamma", l.row, params, 1, true);
+            l.b = add_tensor("beta", l.row, params, 1, false);
           }
           if (batch) {
             l.state = layout.state_count;
-            layout.state_count += 2 * std::size_t(units);
+            layout.state_count += 2 * std::size_t(params);
           }
           feeding_row = l.row;
           break;
@@ -102,24 +104,58 @@ struct LayoutBuilder {
           GF_ASSERT(!s.body.empty());
           ++blocks;
           int body_row = feeding_row;
-          l.out_units = build(s.body, units, body_row, l.body);
+          l.out_shape = build(s.body, shape, body_row, l.body);
           l.scale_kind = s.scale;
           l.scale = s.scale_value;
-          if (l.out_units != units) {
-            l.projection_row = add_row(RowKind::projection, units, l.out_units, l.id);
-            l.projection = add_tensor("P", l.projection_row, l.out_units, units, true);
+          if (l.out_shape.size() != units) {
+            l.projection_row = add_row(RowKind::projection, units, l.out_shape.size(), l.id);
+            l.projection = add_tensor("P", l.projection_row, l.out_shape.size(), units, true);
           }
-          l.row = add_row(RowKind::residual, units, l.out_units, l.id);
+          l.row = add_row(RowKind::residual, units, l.out_shape.size(), l.id);
           if (s.scale == ResidualScale::rezero) l.w = add_tensor("alpha", l.row, 1, 1, true);
           feeding_row = l.row;
           break;
         }
+        case LayerKind::conv2d: {
+          GF_ASSERT(s.channels > 0 && s.kernel > 0 && s.stride > 0);
+          l.kernel = s.kernel;
+          l.stride = s.stride;
+          l.padding = s.padding;
+          l.pad = s.padding == Padding::valid ? 0 : (s.kernel - 1) / 2;
+          l.out_shape = {s.channels, conv_output_size(shape.h, s.kernel, s.stride, s.padding),
+                         conv_output_size(shape.w, s.kernel, s.stride, s.padding)};
+          GF_ASSERT(l.out_shape.h > 0 && l.out_shape.w > 0);
+          const long fan_in = shape.c * s.kernel * s.kernel;
+          l.row = add_row(RowKind::conv2d, fan_in, s.channels, l.id);
+          l.w = add_tensor("W", l.row, s.channels, fan_in, true);
+          l.b = add_tensor("b", l.row, s.channels, 1, false);
+          feeding_row = l.row;
+          break;
+        }
+        case LayerKind::max_pool:
+        case LayerKind::avg_pool:
+          GF_ASSERT(s.kernel > 0 && s.stride > 0);
+          l.kernel = s.kernel;
+          l.stride = s.stride;
+          l.out_shape = {shape.c, conv_output_size(shape.h, s.kernel, s.stride, Padding::valid),
+                         conv_output_size(shape.w, s.kernel, s.stride, Padding::valid)};
+          GF_ASSERT(l.out_shape.h > 0 && l.out_shape.w > 0);
+          // Statistics of an activation after a pool still describe the row before it.
+          break;
+        case LayerKind::global_avg_pool:
+          l.out_shape = {shape.c, 1, 1};
+          break;
+        case LayerKind::flatten:
+          l.out_shape = {units, 1, 1};
+          break;
       }
+      l.in_units = units;
+      l.out_units = l.out_shape.size();
       layout.max_width = std::max(layout.max_width, l.out_units);
-      units = l.out_units;
+      shape = l.out_shape;
       out.push_back(std::move(l));
     }
-    return units;
+    return shape;
   }
 };
 
@@ -144,10 +180,22 @@ bool is_plain_mlp(const std::vector<LayerSpec>& hidden) {
 
 }  // namespace
 
+long conv_output_size(long size, long kernel, long stride, Padding padding) {
+  if (padding == Padding::valid) return size < kernel ? 0 : (size - kernel) / stride + 1;
+  return (size - 1) / stride + 1;  // padded by k - 1 in all
+}
+
 NetworkLayout make_network_layout(long inputs, const std::vector<LayerSpec>& hidden,
                                   long outputs) {
+  return make_network_layout(Shape{inputs, 1, 1}, hidden, outputs);
+}
+
+NetworkLayout make_network_layout(Shape input, const std::vector<LayerSpec>& hidden,
+                                  long outputs) {
+  const long inputs = input.size();
   NetworkLayout layout;
   layout.inputs = inputs;
+  layout.input_shape = input;
   layout.outputs = outputs;
   layout.max_width = inputs;
   layout.specs = hidden;
@@ -159,7 +207,7 @@ NetworkLayout make_network_layout(long inputs, const std::vector<LayerSpec>& hid
   out.kind = LayerKind::dense;
   out.units = outputs;
   all.push_back(out);
-  builder.build(all, inputs, feeding_row, layout.layers);
+  builder.build(all, input, feeding_row, layout.layers);
   Layer& last = layout.layers.back();
   last.output = true;
   layout.rows[std::size_t(last.row)].kind = RowKind::output;
@@ -200,7 +248,7 @@ Network<T> make_network(const NetworkLayout& layout) {
     stack.pop_back();
     for (const Layer& b : l->body) stack.push_back(&b);
     if (l->state != kNoOffset)
-      net.state.segment(Eigen::Index(l->state + std::size_t(l->out_units)), l->out_units)
+      net.state.segment(Eigen::Index(l->state + std::size_t(l->out_shape.c)), l->out_shape.c)
           .setOnes();
   }
   return net;
@@ -276,7 +324,20 @@ struct WorkspaceBuilder {
           break;
         case LayerKind::batch_norm:
           b.cache = scratch(units, batch, 0);
-          b.stat = scratch(units, 3, 1);
+          b.stat = scratch(units, l.out_shape.positions() > 1 ? 4 : 3, 1);
+          break;
+        case LayerKind::conv2d: {
+          const long patches = l.out_shape.positions(), k = l.in_shape.c * l.kernel * l.kernel;
+          b.cache = scratch(patches, k, 0);
+          if (train) b.stat = fresh(patches, k);
+          break;
+        }
+        case LayerKind::max_pool:
+          b.cache = scratch(units, batch, 0);
+          break;
+        case LayerKind::avg_pool:
+        case LayerKind::global_avg_pool:
+        case LayerKind::flatten:
           break;
         case LayerKind::layer_norm:
           b.cache = scratch(units, batch, 0);
@@ -350,6 +411,21 @@ struct Pass_ {
           residual_forward<T>(l, params, *x, branch, out);
           break;
         }
+        case LayerKind::conv2d:
+          conv2d_forward<T>(l, params, *x, out, ws.cache(l));
+          break;
+        case LayerKind::max_pool:
+          max_pool_forward<T>(l, *x, out, ws.cache(l));
+          break;
+        case LayerKind::avg_pool:
+          avg_pool_forward<T>(l, *x, out);
+          break;
+        case LayerKind::global_avg_pool:
+          global_avg_pool_forward<T>(l, *x, out);
+          break;
+        case LayerKind::flatten:
+          flatten_forward<T>(*x, out);
+          break;
       }
       if (observer) observer->after_forward(l, *x, ws);
       x = &out;
@@ -396,6 +472,21 @@ struct Pass_ {
           residual_backward_skip<T>(l, params, grads, x, dout, dx);
           break;
         }
+        case LayerKind::conv2d:
+          conv2d_backward<T>(l, params, grads, x, dout, dx, ws.cache(l), ws.stat(l));
+          break;
+        case LayerKind::max_pool:
+          if (dx) max_pool_backward<T>(ws.cache(l), dout, *dx);
+          break;
+        case LayerKind::avg_pool:
+          if (dx) avg_pool_backward<T>(l, dout, *dx);
+          break;
+        case LayerKind::global_avg_pool:
+          if (dx) global_avg_pool_backward<T>(l, dout, *dx);
+          break;
+        case LayerKind::flatten:
+          if (dx) flatten_backward<T>(dout, *dx);
+          break;
       }
     }
   }

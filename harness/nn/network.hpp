@@ -2,7 +2,9 @@
 // buffer and per-tensor views (so the optimizer is one loop), workspaces sized once per batch
 // size, and one forward and one backward that training, the probe pass and the gradient
 // tests all call. Each layer kind's forward/backward pair lives in nn/layers/<kind>.cpp.
-// Shapes: every tensor is (units, batch), batch as columns; W is (fan_out, fan_in).
+// Shapes: every tensor is (units, batch), batch as columns; W is (fan_out, fan_in). A conv
+// activation is (C H W, batch) in the same layout (layer_spec.hpp's Shape), and a conv kernel
+// is W (C_out, C_in k k), so fan_in = C_in k k for every initializer.
 #pragma once
 
 #include <cstddef>
@@ -17,8 +19,8 @@ namespace gradflow {
 inline constexpr std::size_t kNoOffset = std::size_t(-1);
 
 // What a layers.csv row describes (its `kind` column).
-enum class RowKind { dense, output, projection, batch_norm, layer_norm, prelu, residual };
-inline constexpr std::size_t kRowKindCount = 7;
+enum class RowKind { dense, output, projection, batch_norm, layer_norm, prelu, residual, conv2d };
+inline constexpr std::size_t kRowKindCount = 8;
 std::string_view row_kind_name(RowKind k);
 
 // One parameter tensor: its place in the flat buffer and its .npy name ("W3", "gamma2").
@@ -45,24 +47,30 @@ struct Layer {
   int id = 0;        // pre-order index over the whole tree: Workspace::at[id]
   int row = -1;      // layers.csv row, -1 for layers without one (activations)
   int act_row = -1;  // activation/prelu: the row whose output it reads (its statistics go there)
-  long in_units = 0, out_units = 0;
+  long in_units = 0, out_units = 0;  // in_shape.size(), out_shape.size()
+  Shape in_shape, out_shape;
   bool output = false;  // the network's last dense layer (linear, to the data's outputs)
   // Offsets into the flat parameter buffer (kNoOffset when absent):
-  std::size_t w = kNoOffset;  // dense W (out, in); norm gamma; prelu slopes; residual alpha
-  std::size_t b = kNoOffset;  // dense b; norm beta
+  std::size_t w = kNoOffset;  // dense W (out, in); conv W (C_out, C_in k k); norm gamma
+                              // (per channel); prelu slopes; residual alpha
+  std::size_t b = kNoOffset;  // dense b; conv b (C_out); norm beta
   std::size_t projection = kNoOffset;  // residual: P (out, in) on the skip when widths differ
   int projection_row = -1;
-  std::size_t state = kNoOffset;  // batch_norm: running mean (units) then running var (units)
+  std::size_t state = kNoOffset;  // batch_norm: running mean (C) then running var (C)
   ActivationSpec activation;      // activation
   double momentum = 0.1;          // batch_norm
   bool affine = true;             // norms
   ResidualScale scale_kind = ResidualScale::constant;
   double scale = 1.0;             // residual: the resolved constant scale (not rezero)
   std::vector<Layer> body;        // residual
+  long kernel = 0, stride = 1;    // conv2d, max_pool, avg_pool
+  Padding padding = Padding::valid;  // conv2d
+  long pad = 0;                   // conv2d: zeros (or wrapped rows) before the first row/column
 };
 
 struct NetworkLayout {
   long inputs = 0;
+  Shape input_shape;  // (inputs, 1, 1) unless the data are images
   long outputs = 0;
   std::vector<Layer> layers;  // the output layer last
   std::vector<ParamTensor> tensors;  // in flat-buffer order (= forward order)
@@ -80,6 +88,10 @@ struct NetworkLayout {
 // `outputs` (a dense output layer is appended). Shapes are checked by the config; a spec
 // the config should have refused is an assertion.
 NetworkLayout make_network_layout(long inputs, const std::vector<LayerSpec>& hidden, long outputs);
+NetworkLayout make_network_layout(Shape input, const std::vector<LayerSpec>& hidden, long outputs);
+
+// A conv2d or pool's output size along one axis of `size` positions.
+long conv_output_size(long size, long kernel, long stride, Padding padding);
 
 // The plain MLP of today's shorthand: dense(width) + activation per hidden layer.
 NetworkLayout make_mlp_layout(long inputs, const std::vector<long>& widths, long outputs,
@@ -126,8 +138,10 @@ Parameters get_parameters(const Network<T>& net);
 struct LayerBuffers {
   int out = -1;    // (out_units, batch)
   int dout = -1;   // dL/d out; an activation shares its input's (backward runs in place)
-  int cache = -1;  // activation, prelu: phi'(in); norms: the normalized input x_hat
-  int stat = -1;   // batch_norm: 1/sigma per unit (units, 1); layer_norm: per example (1, batch)
+  int cache = -1;  // activation, prelu: phi'(in); norms: the normalized input x_hat;
+                   // conv2d: one example's patches (H' W', C_in k k); max_pool: argmax
+  int stat = -1;   // batch_norm: 1/sigma per unit (units, 3), (units, 4) per channel;
+                   // layer_norm: per example (3, batch); conv2d: d patches (H' W', C_in k k)
 };
 
 enum class Pass {

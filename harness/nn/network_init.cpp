@@ -47,6 +47,7 @@ struct Initializer {
   void walk(const std::vector<Layer>& layers) {
     for (const Layer& l : layers) {
       switch (l.kind) {
+        case LayerKind::conv2d:  // W (C_out, C_in k k): fan_in = C_in k k
         case LayerKind::dense: {
           draw_weights(tensor_at(l.w), slope);
           VecD b = VecD::Zero(l.out_units);
@@ -72,6 +73,11 @@ struct Initializer {
           walk(l.body);
           if (l.projection != kNoOffset) draw_weights(tensor_at(l.projection), 1.0);
           if (l.scale_kind == ResidualScale::rezero) tensor_at(l.w).setZero();
+          break;
+        case LayerKind::max_pool:
+        case LayerKind::avg_pool:
+        case LayerKind::global_avg_pool:
+        case LayerKind::flatten:
           break;
       }
     }

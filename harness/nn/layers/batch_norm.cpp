@@ -1,13 +1,104 @@
 // batch_norm over the batch, per unit (Ioffe & Szegedy 2015, Algorithm 1 and section 3.1's
-// backward; running statistics as PyTorch's BatchNorm1d).
+// backward; running statistics as PyTorch's BatchNorm1d). After a conv, per channel over the
+// batch and the channel's positions (section 3.2; PyTorch's BatchNorm2d).
 #include "nn/layers/instantiate.hpp"
 #include "nn/layers/layers.hpp"
 
 namespace gradflow {
+namespace {
+
+// Per channel of a (C P) vector of per-row values: `channel` (C) = the mean over the channel's
+// P rows, and each row then holds its channel's value.
+template <class T, class V, class C>
+void channel_mean(V&& rows, C&& channel, long positions) {
+  MatMap<T> m(rows.data(), positions, channel.size());  // (P, C)
+  channel.noalias() = m.colwise().mean().transpose();
+  m.rowwise() = channel.transpose();
+}
+template <class T, class V, class C>
+void spread(V&& rows, const C& channel, long positions) {
+  MatMap<T>(rows.data(), positions, channel.size()).rowwise() = channel.transpose();
+}
+
+// Per channel: x_hat (C P, batch); stat (C P, 4): 1/sigma per row, two columns of scratch
+// (gamma and beta per row in forward), and the first C entries of the last for one channel's
+// values. Dense batch norm is this with P = 1, kept separate so its arithmetic is unchanged.
+template <class T>
+void spatial_forward(const Layer& l, const T* params, T* state, Pass pass, const Mat<T>& in,
+                     Mat<T>& out, Mat<T>& x_hat, Mat<T>& stat) {
+  const long c = l.out_shape.c, positions = l.out_shape.positions();
+  const T eps = T(kNormEpsilon);
+  VecMap<T> running_mean(state + l.state, c), running_var(state + l.state + c, c);
+  auto inv_std = stat.col(0);
+  auto mean = stat.col(1);
+  auto var = stat.col(2);
+  auto channel = stat.col(3).head(c);
+  if (pass == Pass::train) {
+    const double n = double(in.cols()) * double(positions);
+    const T m = T(l.momentum);
+    const T unbias = n > 1 ? T(n / (n - 1)) : T(1);
+    mean.noalias() = in.rowwise().mean();
+    channel_mean<T>(mean, channel, positions);
+    running_mean = (T(1) - m) * running_mean + m * channel;
+    x_hat.noalias() = in.colwise() - mean;
+    var.noalias() = x_hat.array().square().matrix().rowwise().mean();
+    channel_mean<T>(var, channel, positions);  // biased
+    running_var = (T(1) - m) * running_var + (m * unbias) * channel;
+    inv_std.array() = (var.array() + eps).rsqrt();
+  } else {
+    channel.array() = (running_var.array() + eps).rsqrt();
+    spread<T>(inv_std, channel, positions);
+    spread<T>(mean, running_mean, positions);
+    x_hat.noalias() = in.colwise() - mean;
+  }
+  x_hat.array().colwise() *= inv_std.array();
+  if (l.affine) {
+    spread<T>(mean, Eigen::Map<const Vec<T>>(params + l.w, c), positions);  // gamma per row
+    spread<T>(var, Eigen::Map<const Vec<T>>(params + l.b, c), positions);   // beta per row
+    out.array() = (x_hat.array().colwise() * mean.array()).colwise() + var.array();
+  } else {
+    out = x_hat;
+  }
+}
+
+template <class T>
+void spatial_backward(const Layer& l, const T* params, T* grads, const Mat<T>& x_hat,
+                      Mat<T>& stat, const Mat<T>& dout, Mat<T>* din) {
+  const long c = l.out_shape.c, positions = l.out_shape.positions();
+  auto inv_std = stat.col(0);
+  auto a = stat.col(1);
+  auto b = stat.col(2);
+  auto channel = stat.col(3).head(c);
+  if (l.affine) {
+    VecMap<T> dgamma(grads + l.w, c), dbeta(grads + l.b, c);
+    a.noalias() = (dout.array() * x_hat.array()).matrix().rowwise().sum();
+    dgamma.noalias() = MatMap<T>(a.data(), positions, c).colwise().sum().transpose();
+    a.noalias() = dout.rowwise().sum();
+    dbeta.noalias() = MatMap<T>(a.data(), positions, c).colwise().sum().transpose();
+  }
+  if (!din) return;
+  if (l.affine) {
+    spread<T>(a, Eigen::Map<const Vec<T>>(params + l.w, c), positions);
+    din->array() = dout.array().colwise() * a.array();
+  } else {
+    *din = dout;
+  }
+  a.noalias() = din->rowwise().mean();
+  channel_mean<T>(a, channel, positions);  // mean(g) over the channel
+  b.noalias() = (din->array() * x_hat.array()).matrix().rowwise().mean();
+  channel_mean<T>(b, channel, positions);  // mean(g x_hat)
+  din->array() =
+      ((din->array().colwise() - a.array()) - x_hat.array().colwise() * b.array()).colwise() *
+      inv_std.array();
+}
+
+}  // namespace
 
 template <class T>
 void batch_norm_forward(const Layer& l, const T* params, T* state, Pass pass, const Mat<T>& in,
                         Mat<T>& out, Mat<T>& x_hat, Mat<T>& stat) {
+  if (l.out_shape.positions() > 1)
+    return spatial_forward(l, params, state, pass, in, out, x_hat, stat);
   const long units = l.out_units;
   const T eps = T(kNormEpsilon);
   VecMap<T> running_mean(state + l.state, units), running_var(state + l.state + units, units);
@@ -40,6 +131,7 @@ void batch_norm_forward(const Layer& l, const T* params, T* state, Pass pass, co
 template <class T>
 void batch_norm_backward(const Layer& l, const T* params, T* grads, const Mat<T>& x_hat,
                          Mat<T>& stat, const Mat<T>& dout, Mat<T>* din) {
+  if (l.out_shape.positions() > 1) return spatial_backward(l, params, grads, x_hat, stat, dout, din);
   const long units = l.out_units;
   if (l.affine) {
     VecMap<T> dgamma(grads + l.w, units), dbeta(grads + l.b, units);

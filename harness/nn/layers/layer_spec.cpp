@@ -6,12 +6,19 @@
 namespace gradflow {
 
 constexpr std::array<std::string_view, kLayerKindCount> kLayerKindNames = {
-    "dense", "activation", "prelu", "batch_norm", "layer_norm", "residual"};
-static_assert(static_cast<std::size_t>(LayerKind::residual) + 1 == kLayerKindCount,
+    "dense",    "activation", "prelu",    "batch_norm",      "layer_norm", "residual",
+    "conv2d",   "max_pool",   "avg_pool", "global_avg_pool", "flatten"};
+static_assert(static_cast<std::size_t>(LayerKind::flatten) + 1 == kLayerKindCount,
               "add the new layer kind to kLayerKindNames and to every switch");
 static_assert(std::none_of(kLayerKindNames.begin(), kLayerKindNames.end(),
                            [](std::string_view n) { return n.empty(); }),
               "kLayerKindNames has fewer entries than kLayerKindCount");
+
+constexpr std::array<std::string_view, kPaddingCount> kPaddingNames = {"same", "valid",
+                                                                     "circular"};
+static_assert(std::size_t(Padding::circular) + 1 == kPaddingCount, "add the padding's name");
+
+std::string_view padding_name(Padding p) { return kPaddingNames[std::size_t(p)]; }
 
 std::string_view layer_kind_name(LayerKind k) { return kLayerKindNames[std::size_t(k)]; }
 

@@ -21,11 +21,36 @@ enum class LayerKind {
   batch_norm,  // per unit over the batch, then gamma, beta (Ioffe & Szegedy 2015)
   layer_norm,  // per example over its units, then gamma, beta (Ba et al. 2016)
   residual,    // out = skip(x) + s * body(x), body its own list of layers (He et al. 2016)
+  conv2d,      // k x k kernel, stride, padding, bias; (C_in, H, W) -> (C_out, H', W')
+  max_pool,    // k x k window, stride, no padding; per channel
+  avg_pool,    // k x k window, stride, no padding; per channel
+  global_avg_pool,  // (C, H, W) -> (C, 1, 1), the mean over positions
+  flatten,     // (C, H, W) -> (C H W, 1, 1): the values stay, the shape becomes dense
 };
-inline constexpr std::size_t kLayerKindCount = 6;
+inline constexpr std::size_t kLayerKindCount = 11;
 extern const std::array<std::string_view, kLayerKindCount> kLayerKindNames;
 std::string_view layer_kind_name(LayerKind k);
 bool parse_layer_kind(std::string_view name, LayerKind& out);
+
+// A conv2d layer's padding. same and circular keep H' = ceil(H / stride); valid pads nothing.
+enum class Padding {
+  same,      // zeros, (k - 1) / 2 before and k - 1 - (k - 1) / 2 after (PyTorch's "same")
+  valid,     // none: H' = (H - k) / stride + 1
+  circular,  // as same, the image wrapped around (a torus: Xiao et al. 2018's isometry)
+};
+inline constexpr std::size_t kPaddingCount = 3;
+extern const std::array<std::string_view, kPaddingCount> kPaddingNames;
+std::string_view padding_name(Padding p);
+
+// The shape of one example's activation: C channels of H x W positions, stored channel by
+// channel, row by row in a column of C H W values (batch stays the column dimension). A dense
+// activation of u units is (u, 1, 1).
+struct Shape {
+  long c = 0, h = 1, w = 1;
+  long size() const { return c * h * w; }
+  long positions() const { return h * w; }
+  bool operator==(const Shape&) const = default;
+};
 
 // How a residual block scales its branch.
 enum class ResidualScale {
@@ -48,6 +73,10 @@ struct LayerSpec {
   double scale_value = 1.0;    // residual, ResidualScale::constant
   std::vector<LayerSpec> body; // residual: the branch; a dense projection is added on the skip
                                // when the body changes the width
+  long channels = 0;           // conv2d: C_out
+  long kernel = 3;             // conv2d, max_pool, avg_pool: k (a k x k window)
+  long stride = 1;             // conv2d, max_pool, avg_pool (pools: config default k)
+  Padding padding = Padding::same;  // conv2d
 };
 
 }  // namespace gradflow

@@ -1,5 +1,5 @@
 // Forward and backward of every layer kind, one file each (nn/layers/<kind>.cpp), called by
-// network.cpp. Tensors are (units, batch). `din` may alias `dout` where the kind says so
+// network.cpp. Tensors are (units, batch); a conv activation is (C H W, batch). `din` may alias `dout` where the kind says so
 // (elementwise kinds run backward in place); nullptr means the input needs no gradient.
 // Parameter and gradient pointers are the network's flat buffers; the layer's offsets say
 // where its tensors are.
@@ -66,5 +66,41 @@ void residual_backward_branch(const Layer& l, const T* params, T* grads, const M
 template <class T>
 void residual_backward_skip(const Layer& l, const T* params, T* grads, const Mat<T>& in,
                             const Mat<T>& dout, Mat<T>* din);
+
+// conv2d: per example n, patches_n (H' W', C_in k k) = im2col(in_n) into the workspace, then
+// out_n (H' W', C_out) = patches_n W^T + b^T, out_n being example n's column of
+// out (C_out H' W', batch). W (C_out, C_in k k), b (C_out).
+template <class T>
+void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
+                    Mat<T>& patches);
+// dW = sum_n dout_n^T patches_n, db = sum of dout_n over positions and examples,
+// din_n = col2im(dout_n W). patches and dpatches (H' W', C_in k k) are workspace.
+template <class T>
+void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
+                     const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& dpatches);
+
+// max_pool: out (C H' W', batch); argmax (C H' W', batch) the input row each output took.
+template <class T>
+void max_pool_forward(const Layer& l, const Mat<T>& in, Mat<T>& out, Mat<T>& argmax);
+template <class T>
+void max_pool_backward(const Mat<T>& argmax, const Mat<T>& dout, Mat<T>& din);
+
+// avg_pool: out (C H' W', batch), the mean of each window.
+template <class T>
+void avg_pool_forward(const Layer& l, const Mat<T>& in, Mat<T>& out);
+template <class T>
+void avg_pool_backward(const Layer& l, const Mat<T>& dout, Mat<T>& din);
+
+// global_avg_pool: out (C, batch), each channel's mean over its positions.
+template <class T>
+void global_avg_pool_forward(const Layer& l, const Mat<T>& in, Mat<T>& out);
+template <class T>
+void global_avg_pool_backward(const Layer& l, const Mat<T>& dout, Mat<T>& din);
+
+// flatten: out = in (C H W, batch); din = dout.
+template <class T>
+void flatten_forward(const Mat<T>& in, Mat<T>& out);
+template <class T>
+void flatten_backward(const Mat<T>& dout, Mat<T>& din);
 
 }  // namespace gradflow
