@@ -156,3 +156,49 @@ TEST_CASE("ReZero at init is the identity: only alpha gets a gradient", "[layers
       CHECK(g > 0.0);   // the stem, alpha of every block and the output layer
   }
 }
+
+// Xiao et al. 2018: identity activation, circular padding, C_in = C_out: a delta-orthogonal
+// conv layer is an orthogonal map of the whole (C H W) activation, so the back-propagated
+// delta keeps its norm through every layer; He Gaussian kernels do not.
+TEST_CASE("delta-orthogonal circular convs keep the delta norm at depth 100; He spreads it",
+          "[layer_theory][conv]") {
+  const Shape input{4, 6, 6};
+  std::vector<LayerSpec> hidden;
+  for (int i = 0; i < 100; ++i) {
+    LayerSpec c;
+    c.kind = LayerKind::conv2d;
+    c.channels = 4;
+    c.kernel = 3;
+    c.padding = Padding::circular;
+    hidden.push_back(c);
+  }
+  const NetworkLayout layout = make_network_layout(input, hidden, 3);
+  const auto ratios = [&](WeightInit kind) {
+    Rng rng = make_rng(5, "delta");
+    WeightInitSpec w;
+    w.kind = kind;
+    Network<double> net = make_network<double>(layout);
+    set_parameters(net, initial_parameters(layout, w, BiasInitSpec{}, rng));
+    Workspace<double> ws = make_workspace<double>(layout, 8, Pass::train);
+    for (Eigen::Index i = 0; i < ws.input.size(); ++i) ws.input.data()[i] = rng.normal();
+    network_forward(net, ws);
+    MatD& d = dlogits(layout, ws);
+    for (Eigen::Index i = 0; i < d.size(); ++i) d.data()[i] = rng.normal();
+    std::vector<double> sq(std::size_t(layout.num_rows()), 0.0);
+    network_backward(net, ws, sq.data());
+    double lo = 1e300, hi = 0;
+    for (int r = 1; r < 100; ++r) {  // conv rows 0..99: delta_r / delta_{r+1}
+      const double ratio = std::sqrt(sq[std::size_t(r - 1)] / sq[std::size_t(r)]);
+      lo = std::min(lo, ratio);
+      hi = std::max(hi, ratio);
+    }
+    return std::pair{lo, hi};
+  };
+  const auto [dlo, dhi] = ratios(WeightInit::delta_orthogonal);
+  INFO("delta-orthogonal: per-layer delta ratios in [" << dlo << ", " << dhi << "]");
+  REQUIRE_THAT(dlo, WithinAbs(1.0, 1e-6));
+  REQUIRE_THAT(dhi, WithinAbs(1.0, 1e-6));
+  const auto [hlo, hhi] = ratios(WeightInit::he_normal);
+  INFO("he_normal: per-layer delta ratios in [" << hlo << ", " << hhi << "]");
+  REQUIRE(hhi - hlo > 0.2);
+}

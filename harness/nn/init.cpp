@@ -14,9 +14,9 @@ namespace gradflow {
 
 constexpr std::array<std::string_view, kWeightInitCount> kWeightInitNames = {
     "normal",     "uniform",   "xavier_uniform", "xavier_normal",
-    "he_uniform", "he_normal", "lecun_normal",   "orthogonal",
+    "he_uniform", "he_normal", "lecun_normal",   "orthogonal", "delta_orthogonal",
 };
-static_assert(static_cast<std::size_t>(WeightInit::orthogonal) + 1 == kWeightInitCount,
+static_assert(static_cast<std::size_t>(WeightInit::delta_orthogonal) + 1 == kWeightInitCount,
               "add the new initializer to kWeightInitNames and to every switch");
 static_assert(std::none_of(kWeightInitNames.begin(), kWeightInitNames.end(),
                            [](std::string_view n) { return n.empty(); }),
@@ -59,6 +59,7 @@ Scale scale_of(const WeightInitSpec& spec, long fan_in, long fan_out) {
       // fixed point assumes (Klambauer et al. 2017).
       return {Family::normal, g / std::sqrt(fi)};
     case WeightInit::orthogonal:
+    case WeightInit::delta_orthogonal:  // on a dense W; conv kernels: network_init.cpp
       return {Family::orthogonal, g};
   }
   GF_ASSERT(false && "unknown weight init");

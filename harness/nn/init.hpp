@@ -19,8 +19,10 @@ enum class WeightInit {
   he_normal,
   lecun_normal,    // LeCun et al. 1998; used with SELU (Klambauer et al. 2017)
   orthogonal,      // Saxe et al. 2014
+  delta_orthogonal,  // Xiao et al. 2018: conv kernels a spatial delta at the centre times an
+                     // orthogonal (C_out, C_in) matrix (network_init.cpp); dense W: orthogonal
 };
-inline constexpr std::size_t kWeightInitCount = 8;
+inline constexpr std::size_t kWeightInitCount = 9;
 extern const std::array<std::string_view, kWeightInitCount> kWeightInitNames;
 
 std::string_view weight_init_name(WeightInit w);

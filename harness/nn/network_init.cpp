@@ -44,12 +44,30 @@ struct Initializer {
     init_weights(spec, w, rng);
   }
 
+  // Xiao et al. 2018, "Dynamical isometry and a mean field theory of CNNs", Algorithm 2: every
+  // tap zero but the centre one (the tap that reads the output's own position under same or
+  // circular padding), which is an orthogonal (C_out, C_in) matrix times model.init_gain. With
+  // circular padding, identity activations and C_in = C_out the layer is an exact isometry.
+  void draw_delta_orthogonal(const Layer& l, MatD& w, double leaky_slope) {
+    const long c_in = l.in_shape.c, k = l.kernel, centre = l.pad * k + l.pad;
+    MatD q(w.rows(), c_in);
+    WeightInitSpec spec = weights;
+    spec.kind = WeightInit::orthogonal;
+    spec.leaky_slope = leaky_slope;
+    init_weights(spec, q, rng);
+    w.setZero();
+    for (long ci = 0; ci < c_in; ++ci) w.col(ci * k * k + centre) = q.col(ci);
+  }
+
   void walk(const std::vector<Layer>& layers) {
     for (const Layer& l : layers) {
       switch (l.kind) {
         case LayerKind::conv2d:  // W (C_out, C_in k k): fan_in = C_in k k
         case LayerKind::dense: {
-          draw_weights(tensor_at(l.w), slope);
+          if (l.kind == LayerKind::conv2d && weights.kind == WeightInit::delta_orthogonal)
+            draw_delta_orthogonal(l, tensor_at(l.w), slope);
+          else
+            draw_weights(tensor_at(l.w), slope);
           VecD b = VecD::Zero(l.out_units);
           if (!l.output) init_bias(bias, b, rng);
           tensor_at(l.b) = b;
