@@ -3,6 +3,7 @@
 // batch and the channel's positions (section 3.2; PyTorch's BatchNorm2d).
 #include "nn/layers/instantiate.hpp"
 #include "nn/layers/layers.hpp"
+#include "nn/layers/norm_affine.hpp"
 
 namespace gradflow {
 namespace {
@@ -52,13 +53,12 @@ void spatial_forward(const Layer& l, const T* params, T* state, Pass pass, const
     x_hat.noalias() = in.colwise() - mean;
   }
   x_hat.array().colwise() *= inv_std.array();
+  auto gamma_rows = stat.col(1), beta_rows = stat.col(2);  // the statistics are done with
   if (l.affine) {
-    spread<T>(mean, Eigen::Map<const Vec<T>>(params + l.w, c), positions);  // gamma per row
-    spread<T>(var, Eigen::Map<const Vec<T>>(params + l.b, c), positions);   // beta per row
-    out.array() = (x_hat.array().colwise() * mean.array()).colwise() + var.array();
-  } else {
-    out = x_hat;
+    spread<T>(gamma_rows, Eigen::Map<const Vec<T>>(params + l.w, c), positions);
+    spread<T>(beta_rows, Eigen::Map<const Vec<T>>(params + l.b, c), positions);
   }
+  norm_affine_forward<T>(l.affine ? gamma_rows.data() : nullptr, beta_rows.data(), x_hat, out);
 }
 
 template <class T>
@@ -69,20 +69,14 @@ void spatial_backward(const Layer& l, const T* params, T* grads, const Mat<T>& x
   auto a = stat.col(1);
   auto b = stat.col(2);
   auto channel = stat.col(3).head(c);
-  if (l.affine) {
-    VecMap<T> dgamma(grads + l.w, c), dbeta(grads + l.b, c);
-    a.noalias() = (dout.array() * x_hat.array()).matrix().rowwise().sum();
-    dgamma.noalias() = MatMap<T>(a.data(), positions, c).colwise().sum().transpose();
-    a.noalias() = dout.rowwise().sum();
-    dbeta.noalias() = MatMap<T>(a.data(), positions, c).colwise().sum().transpose();
+  if (l.affine) {  // per row first, then summed over each channel's positions
+    norm_affine_param_grads<T>(dout, x_hat, a.data(), b.data());
+    VecMap<T>(grads + l.w, c).noalias() = MatMap<T>(a.data(), positions, c).colwise().sum().transpose();
+    VecMap<T>(grads + l.b, c).noalias() = MatMap<T>(b.data(), positions, c).colwise().sum().transpose();
   }
   if (!din) return;
-  if (l.affine) {
-    spread<T>(a, Eigen::Map<const Vec<T>>(params + l.w, c), positions);
-    din->array() = dout.array().colwise() * a.array();
-  } else {
-    *din = dout;
-  }
+  if (l.affine) spread<T>(a, Eigen::Map<const Vec<T>>(params + l.w, c), positions);  // gamma per row
+  norm_affine_input_grad<T>(l.affine ? a.data() : nullptr, dout, *din);
   a.noalias() = din->rowwise().mean();
   channel_mean<T>(a, channel, positions);  // mean(g) over the channel
   b.noalias() = (din->array() * x_hat.array()).matrix().rowwise().mean();
@@ -120,32 +114,17 @@ void batch_norm_forward(const Layer& l, const T* params, T* state, Pass pass, co
     x_hat.noalias() = in.colwise() - running_mean;
   }
   x_hat.array().colwise() *= inv_std.array();
-  if (l.affine) {
-    const Eigen::Map<const Vec<T>> gamma(params + l.w, units), beta(params + l.b, units);
-    out.array() = (x_hat.array().colwise() * gamma.array()).colwise() + beta.array();
-  } else {
-    out = x_hat;
-  }
+  norm_affine_forward<T>(l.affine ? params + l.w : nullptr, params + l.b, x_hat, out);
 }
 
 template <class T>
 void batch_norm_backward(const Layer& l, const T* params, T* grads, const Mat<T>& x_hat,
                          Mat<T>& stat, const Mat<T>& dout, Mat<T>* din) {
   if (l.out_shape.positions() > 1) return spatial_backward(l, params, grads, x_hat, stat, dout, din);
-  const long units = l.out_units;
-  if (l.affine) {
-    VecMap<T> dgamma(grads + l.w, units), dbeta(grads + l.b, units);
-    dgamma.noalias() = (dout.array() * x_hat.array()).matrix().rowwise().sum();
-    dbeta.noalias() = dout.rowwise().sum();
-  }
+  if (l.affine) norm_affine_param_grads<T>(dout, x_hat, grads + l.w, grads + l.b);
   if (!din) return;
   // g = gamma dout goes into din first, then din = (g - mean(g) - x_hat mean(g x_hat)) / sigma.
-  if (l.affine) {
-    const Eigen::Map<const Vec<T>> gamma(params + l.w, units);
-    din->array() = dout.array().colwise() * gamma.array();
-  } else {
-    *din = dout;
-  }
+  norm_affine_input_grad<T>(l.affine ? params + l.w : nullptr, dout, *din);
   auto inv_std = stat.col(0);
   auto mean_g = stat.col(1);
   auto mean_gx = stat.col(2);

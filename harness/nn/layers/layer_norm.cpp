@@ -2,13 +2,13 @@
 // learnable per-unit gamma and beta (PyTorch's LayerNorm over the last dimension).
 #include "nn/layers/instantiate.hpp"
 #include "nn/layers/layers.hpp"
+#include "nn/layers/norm_affine.hpp"
 
 namespace gradflow {
 
 template <class T>
 void layer_norm_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
                         Mat<T>& x_hat, Mat<T>& stat) {
-  const long units = l.out_units;
   auto inv_std = stat.row(0);  // (1, batch)
   auto mean = stat.row(1);     // scratch
   auto var = stat.row(2);
@@ -17,30 +17,15 @@ void layer_norm_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T
   var.noalias() = x_hat.array().square().matrix().colwise().mean();
   inv_std.array() = (var.array() + T(kNormEpsilon)).rsqrt();
   x_hat.array().rowwise() *= inv_std.array();
-  if (l.affine) {
-    const Eigen::Map<const Vec<T>> gamma(params + l.w, units), beta(params + l.b, units);
-    out.array() = (x_hat.array().colwise() * gamma.array()).colwise() + beta.array();
-  } else {
-    out = x_hat;
-  }
+  norm_affine_forward<T>(l.affine ? params + l.w : nullptr, params + l.b, x_hat, out);
 }
 
 template <class T>
 void layer_norm_backward(const Layer& l, const T* params, T* grads, const Mat<T>& x_hat,
                          Mat<T>& stat, const Mat<T>& dout, Mat<T>* din) {
-  const long units = l.out_units;
-  if (l.affine) {
-    VecMap<T> dgamma(grads + l.w, units), dbeta(grads + l.b, units);
-    dgamma.noalias() = (dout.array() * x_hat.array()).matrix().rowwise().sum();
-    dbeta.noalias() = dout.rowwise().sum();
-  }
+  if (l.affine) norm_affine_param_grads<T>(dout, x_hat, grads + l.w, grads + l.b);
   if (!din) return;
-  if (l.affine) {
-    const Eigen::Map<const Vec<T>> gamma(params + l.w, units);
-    din->array() = dout.array().colwise() * gamma.array();
-  } else {
-    *din = dout;
-  }
+  norm_affine_input_grad<T>(l.affine ? params + l.w : nullptr, dout, *din);
   auto inv_std = stat.row(0);
   auto mean_g = stat.row(1);
   auto mean_gx = stat.row(2);
