@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 
 #include "report/plot_svg.hpp"
@@ -141,25 +142,34 @@ std::string update_ratio_plot(const RunData& run) {
          "</div></figure>";
 }
 
-std::string slope_plot(const RunData& run) {
-  const std::vector<std::size_t> rows = rows_with(run, RowQuantity::slope);
+namespace {
+
+// One line per picked row for each of `lines` (same style per row; markers on the first).
+struct RowLine {
+  const char* suffix;
+  std::vector<double> LayerStep::*values;
+  bool markers;
+};
+std::string rows_over_steps_plot(const RunData& run, RowQuantity quantity, const char* title,
+                                 const char* y_label, const char* note,
+                                 std::initializer_list<RowLine> lines) {
+  const std::vector<std::size_t> rows = rows_with(run, quantity);
   if (rows.empty()) return "";
   svg::LinePlot p;
   p.width = kPlotWidth, p.height = kPlotHeight;
-  p.title = "PReLU slopes per layer";
+  p.title = title;
   p.x_label = "step";
-  p.y_label = "learned slope";
-  p.note = "markers: mean over the layer's units; plain line: the smallest";
+  p.y_label = y_label;
+  p.note = note;
   const StepLines sl = step_lines(run);
   std::vector<svg::LegendEntry> legend;
   const std::vector<std::size_t> picked_rows = spread_indices(rows.size(), svg::kLineStyles);
   for (std::size_t k = 0; k < picked_rows.size(); ++k) {
     const std::size_t row = rows[picked_rows[k]];
     const std::string label = "row " + row_name(run, row);
-    p.series.push_back({label + " mean", sl.steps,
-                        row_over_steps(run, sl, row, &LayerStep::slope_mean), k, false, true, {}});
-    p.series.push_back({label + " min", sl.steps,
-                        row_over_steps(run, sl, row, &LayerStep::slope_min), k, false, false, {}});
+    for (const RowLine& line : lines)
+      p.series.push_back({label + line.suffix, sl.steps, row_over_steps(run, sl, row, line.values),
+                          k, false, line.markers, {}});
     legend.push_back({label, k, false, true});
   }
   if (run.diverged() && !sl.steps.empty()) p.marks.push_back({sl.steps.back(), "diverged", 4});
@@ -167,28 +177,20 @@ std::string slope_plot(const RunData& run) {
          "</div></figure>";
 }
 
+}  // namespace
+
+std::string slope_plot(const RunData& run) {
+  return rows_over_steps_plot(run, RowQuantity::slope, "PReLU slopes per layer", "learned slope",
+                              "markers: mean over the layer's units; plain line: the smallest",
+                              {{" mean", &LayerStep::slope_mean, true},
+                               {" min", &LayerStep::slope_min, false}});
+}
+
 std::string gate_plot(const RunData& run) {
-  const std::vector<std::size_t> rows = rows_with(run, RowQuantity::gate);
-  if (rows.empty()) return "";
-  svg::LinePlot p;
-  p.width = kPlotWidth, p.height = kPlotHeight;
-  p.title = "residual gate per block";
-  p.x_label = "step";
-  p.y_label = "branch scale (ReZero: \xCE\xB1)";
-  p.note = "out = skip + scale \xC2\xB7 branch; only ReZero's \xCE\xB1 is learnt (from 0)";
-  const StepLines sl = step_lines(run);
-  std::vector<svg::LegendEntry> legend;
-  const std::vector<std::size_t> picked_rows = spread_indices(rows.size(), svg::kLineStyles);
-  for (std::size_t k = 0; k < picked_rows.size(); ++k) {
-    const std::size_t row = rows[picked_rows[k]];
-    const std::string label = "row " + row_name(run, row);
-    p.series.push_back({label, sl.steps, row_over_steps(run, sl, row, &LayerStep::gate), k, false,
-                        true, {}});
-    legend.push_back({label, k, false, true});
-  }
-  if (run.diverged() && !sl.steps.empty()) p.marks.push_back({sl.steps.back(), "diverged", 4});
-  return "<figure><div>" + svg::legend(legend, kPlotWidth) + "</div><div>" + svg::line_plot(p) +
-         "</div></figure>";
+  return rows_over_steps_plot(
+      run, RowQuantity::gate, "residual gate per block", "branch scale (ReZero: \xCE\xB1)",
+      "out = skip + scale \xC2\xB7 branch; only ReZero's \xCE\xB1 is learnt (from 0)",
+      {{"", &LayerStep::gate, true}});
 }
 
 std::string grad_norm_plot(const ReportData& data, const LineGroup& group) {
