@@ -411,6 +411,16 @@ TEST_CASE("apply_override", "[config]") {
     apply_override(empty, "seed=3");
     CHECK(empty == Json::parse(R"({"seed": 3})"));
   }
+  SECTION("a sweep key is a dotted config path: sweep.<key> is one entry of the sweep") {
+    apply_override(doc, "sweep.model.depth=[2,4]");
+    apply_override(doc, "sweep.seeds=3");
+    CHECK(doc["sweep"] == Json::parse(R"({"model.depth": [2, 4], "seeds": 3})"));
+    apply_override(doc, R"(sweep.model.activation=["relu","tanh"])");
+    CHECK(doc["sweep"]["model.activation"] == Json::parse(R"(["relu","tanh"])"));
+    CHECK_FALSE(doc["sweep"].contains("model"));
+    apply_override(doc, "sweep=null");
+    CHECK(doc["sweep"].is_null());
+  }
   SECTION("malformed assignments") {
     struct Bad {
       const char* assignment;

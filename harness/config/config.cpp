@@ -293,6 +293,11 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 }
 
 std::vector<std::string> split_dotted(std::string_view key) {
+  // A sweep's own keys are dotted config paths ("model.depth"), so sweep.<key> is one entry
+  // of the sweep section: --set sweep.model.depth=[2,4] sets the grid axis "model.depth".
+  constexpr std::string_view kSweep = "sweep.";
+  if (key.size() > kSweep.size() && key.substr(0, kSweep.size()) == kSweep)
+    return {"sweep", std::string(key.substr(kSweep.size()))};
   std::vector<std::string> segments;
   for (std::size_t start = 0;;) {
     const std::size_t dot = key.find('.', start);
