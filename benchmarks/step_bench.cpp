@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "nn/gemm_backend.hpp"
 #include "nn/network.hpp"
 #include "run/run.hpp"
 #include "train/train.hpp"
@@ -275,7 +276,7 @@ int main(int argc, char** argv) {
                     {"gradflow", std::string(kVersion) + " " + kGitRevision},
                     {"compiler", kCompiler},
                     {"cpu", cpu_model()},
-                    {"blas", "eigen"},
+                    {"blas", gemm_backend()},
                     {"threads", 1},
                     {"repeats", o.repeats},
                     {"sets", o.sets},

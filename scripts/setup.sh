@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(cmake g++ make git pkg-config libeigen3-dev nlohmann-json3-dev libspdlog-dev catch2
           libcli11-dev zlib1g-dev)
 packages+=("$@")  # callers may add packages (the test script adds what only tests need)
+# The optional OpenBLAS GEMM build (docs/speed.md): its headers and library.
+case "${GRADFLOW_CMAKE_ARGS:-}" in *GRADFLOW_OPENBLAS=ON*) packages+=(libopenblas-pthread-dev) ;; esac
 
 missing=()
 for p in "${packages[@]}"; do

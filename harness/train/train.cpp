@@ -9,6 +9,7 @@
 #endif
 
 #include "base/errors.hpp"
+#include "nn/gemm_backend.hpp"
 #include "nn/init.hpp"
 #include "nn/network_init.hpp"
 #include "config/network_layout.hpp"
@@ -273,6 +274,7 @@ Parameters initial_parameters(const Config& config, const NetworkLayout& layout)
 
 TrainResult train(const Config& config, const Dataset& data, Parameters start,
                   TrainObserver& observer) {
+  pin_gemm_threads();
   return config.precision == Precision::float32
              ? train_typed<float>(config, data, std::move(start), observer)
              : train_typed<double>(config, data, std::move(start), observer);
