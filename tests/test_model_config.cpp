@@ -575,7 +575,7 @@ TEST_CASE("model.layers reads the convolutional kinds, their defaults and back",
 TEST_CASE("a conv layer on data without an image shape is an input error", "[model_config][conv]") {
   const Config c = parse(R"({"model": {"layers": [{"kind": "dense", "units": 4},
       {"kind": "conv2d", "channels": 4}, {"kind": "flatten"}]}})");
-  const InputError e = input_error([&] { network_layout(c, 10, 3); });
+  const InputError e = input_error([&] { network_layout(c, network_input(10, {}), 3); });
   const std::string text = e.what();
   INFO(text);
   REQUIRE(text.find("m.json") != std::string::npos);
@@ -584,5 +584,5 @@ TEST_CASE("a conv layer on data without an image shape is an input error", "[mod
   REQUIRE(text.find("image shape") != std::string::npos);
   // Flatten alone reshapes nothing and stays allowed.
   const Config flat = parse(R"({"model": {"layers": [{"kind": "flatten"}, {"kind": "dense", "units": 4}]}})");
-  REQUIRE(network_layout(flat, 10, 3).layers.size() == 3);
+  REQUIRE(network_layout(flat, network_input(10, {}), 3).layers.size() == 3);
 }

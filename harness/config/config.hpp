@@ -69,7 +69,8 @@ inline bool is_file_data(DataKind k) {
          k == DataKind::npy;
 }
 
-// model.norm: a normalization after each hidden dense layer, before its activation.
+// model.norm: a normalization after each hidden dense (and model.conv conv) layer, before its
+// activation.
 enum class Norm { none, batch, layer };
 
 // model.residual: pre-activation blocks of `every` hidden layers (model_layers, in
@@ -80,11 +81,28 @@ struct ResidualConfig {
   double scale_value = 1.0;  // ResidualScale::constant
 };
 
-// The network's hidden layers: either the shorthand keys (depth ... residual) or an explicit
-// `layers` list; model_layers() turns either into the list of LayerSpecs. The init keys apply
+// model.conv's pooling after every pool_every-th conv.
+enum class ConvPool { none, max, avg };
+
+// model.conv: a convolutional stem in front of the dense shorthand stack (the expansion is
+// conv_layers in config/conv_config.hpp): for each entry of `channels` a k x k conv2d, [norm],
+// activation, a pool after every pool_every-th of them, then flatten (or global_avg_pool).
+struct ConvConfig {
+  std::vector<long> channels;  // C_out of each conv layer, at least one
+  long kernel = 3;
+  Padding padding = Padding::same;
+  long stride = 1;
+  ConvPool pool = ConvPool::none;
+  long pool_every = 1;  // pool != none
+  long pool_size = 2;   // pool != none: a pool_size x pool_size window, stride pool_size
+  bool global_pool = false;  // global_avg_pool instead of flatten before the dense stack
+};
+
+// The network's hidden layers: either the shorthand keys (depth ... residual, conv) or an
+// explicit `layers` list; model_layers() turns either into the list of LayerSpecs. The init keys apply
 // to both.
 struct ModelConfig {
-  long depth = 4;                  // hidden layers, 1..1000
+  long depth = 4;                  // hidden dense layers, 1..1000 (0..1000 with conv)
   std::vector<long> width = {64};  // one entry, or one per hidden layer
   Activation activation = Activation::relu;  // unused when `prelu`
   double leaky_slope = 0.01;  // leaky_relu
@@ -97,6 +115,7 @@ struct ModelConfig {
   bool norm_affine = true;     // batch, layer: learnable gamma, beta
   double norm_momentum = 0.1;  // batch: running-statistics momentum
   std::optional<ResidualConfig> residual;  // none: a plain MLP
+  std::optional<ConvConfig> conv;          // none: no conv layers in front of the dense stack
   // model.layers: an explicit stack; empty when the shorthand keys above describe it (then
   // depth ... residual are what was given or their defaults; with a list, they are unused).
   std::vector<LayerSpec> layers;

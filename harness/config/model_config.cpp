@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/errors.hpp"
+#include "config/conv_config.hpp"
 
 namespace gradflow {
 namespace {
@@ -33,9 +34,9 @@ const std::vector<std::string_view>& activation_choices() {
 }
 
 // The keys model.layers replaces; "residual": null is absent, so it does not count.
-constexpr std::array<std::string_view, 10> kShorthandKeys = {
-    "depth",      "width", "activation",  "leaky_slope",   "elu_alpha",
-    "prelu_init", "norm",  "norm_affine", "norm_momentum", "residual"};
+constexpr std::array<std::string_view, 11> kShorthandKeys = {
+    "depth",      "width", "activation",  "leaky_slope",   "elu_alpha", "prelu_init",
+    "norm",       "norm_affine", "norm_momentum", "residual", "conv"};
 
 // A layer's "init", "slope" and "alpha" default to the shorthand keys' defaults.
 const double kDefaultPreluInit = ModelConfig{}.prelu_init;
@@ -241,14 +242,15 @@ LayerSpec read_layer(const JsonAt& at, int nesting, LayerCounts& counts) {
       s.channels = read_integer(required("channels", "its number of output channels"), 1,
                                 kMaxWidth);
       s.kernel = r.integer("kernel", s.kernel, 1, kMaxWidth);
-      s.stride = r.integer("stride", s.stride, 1, kMaxWidth);
+      if (auto stride = r.take("stride")) s.stride = read_stride(*stride, "conv2d");
       if (auto padding = r.take("padding"))
         s.padding = static_cast<Padding>(read_choice(*padding, kPaddingNames));
       break;
     case LayerKind::max_pool:
     case LayerKind::avg_pool:
       s.kernel = r.integer("kernel", kDefaultPool, 1, kMaxWidth);
-      s.stride = r.integer("stride", s.kernel, 1, kMaxWidth);  // non-overlapping windows
+      s.stride = s.kernel;  // non-overlapping windows by default
+      if (auto stride = r.take("stride")) s.stride = read_stride(*stride, layer_kind_name(s.kind));
       break;
     case LayerKind::global_avg_pool:
     case LayerKind::flatten:
@@ -270,7 +272,15 @@ std::vector<LayerSpec> read_layer_list(const JsonAt& at, int nesting, LayerCount
 
 // The shorthand keys after depth and width: activation (or prelu), norm, residual.
 void parse_shorthand(ObjectReader& r, ModelConfig& m) {
-  m.depth = r.integer("depth", m.depth, 1, kMaxDepth);
+  if (auto conv = r.take("conv"); conv && !conv->value->is_null()) m.conv = read_conv(*conv);
+  if (auto depth = r.take("depth")) {
+    // Depth 0 leaves only the read-out, which makes sense behind a conv stem only.
+    if (!m.conv && depth->value->is_number() && depth->value->get<double>() == 0)
+      fail_at(*depth,
+              "expected an integer >= 1, got 0 (model.depth 0, no hidden dense layer, is "
+              "allowed only with model.conv in front of the read-out)");
+    m.depth = long(read_integer(*depth, m.conv ? 0 : 1, kMaxDepth));
+  }
   if (auto width = r.take("width")) m.width = read_width(*width, m.depth);
   if (auto a = r.take("activation")) m.prelu = !read_fixed_activation(*a, m.activation);
   m.leaky_slope = r.number("leaky_slope", m.leaky_slope, kUnitHalfOpen);
@@ -304,6 +314,13 @@ void parse_shorthand(ObjectReader& r, ModelConfig& m) {
     m.norm_momentum = read_number(*momentum, kMomentumRange);
   }
   if (auto res = r.take("residual"); res && !res->value->is_null()) {
+    // Blocks of the dense shorthand behind a conv stem would look like a residual conv net
+    // and not be one; model.layers writes residual blocks of conv layers explicitly.
+    if (m.conv)
+      fail_at(*res,
+              "model.residual cannot be given with model.conv (the shorthand's residual "
+              "blocks are dense; write residual conv blocks as model.layers entries of kind "
+              "\"residual\"); leave one of them out");
     m.residual = read_residual(*res, m.depth);
   }
 }
@@ -359,6 +376,7 @@ Json model_to_json(const ModelConfig& m) {
       model["residual"] = {{"every", m.residual->every},
                            {"scale", scale_to_json(m.residual->scale, m.residual->scale_value)}};
     }
+    if (m.conv) model["conv"] = conv_to_json(*m.conv);
   } else {
     model["layers"] = layers_to_json(m.layers);
   }
@@ -378,19 +396,35 @@ Json model_to_json(const ModelConfig& m) {
   return model;
 }
 
-std::vector<LayerSpec> model_layers(const ModelConfig& m) {
-  if (!m.layers.empty()) return m.layers;
-  const auto dense = [&](long l, std::vector<LayerSpec>& out) {  // l in [0, depth)
-    LayerSpec s;
-    s.kind = LayerKind::dense;
-    s.units = m.hidden_width(l);
-    out.push_back(s);
+namespace {
+
+// model_layers, and for each top-level layer the JSON path of the key that made it.
+std::vector<LayerSpec> expand(const ModelConfig& m, std::vector<std::string>& paths) {
+  std::vector<LayerSpec> layers;
+  if (!m.layers.empty()) {
+    for (std::size_t i = 0; i < m.layers.size(); ++i)
+      paths.push_back("/model/layers/" + std::to_string(i));
+    return m.layers;
+  }
+  // Each helper appends to `out` and, when it is the top-level list, the paths.
+  const auto add = [&](std::vector<LayerSpec>& out, LayerSpec s, std::string path) {
+    if (&out == &layers) paths.push_back(std::move(path));
+    out.push_back(std::move(s));
+  };
+  const auto norm = [&](std::vector<LayerSpec>& out) {
     if (m.norm == Norm::none) return;
     LayerSpec n;
     n.kind = m.norm == Norm::batch ? LayerKind::batch_norm : LayerKind::layer_norm;
     n.affine = m.norm_affine;
     n.momentum = m.norm_momentum;
-    out.push_back(n);
+    add(out, n, "/model/norm");
+  };
+  const auto dense = [&](long l, std::vector<LayerSpec>& out) {  // l in [0, depth)
+    LayerSpec s;
+    s.kind = LayerKind::dense;
+    s.units = m.hidden_width(l);
+    add(out, s, m.width.size() == 1 ? "/model/width" : "/model/width/" + std::to_string(l));
+    norm(out);
   };
   const auto act = [&](std::vector<LayerSpec>& out) {
     LayerSpec s;
@@ -401,9 +435,30 @@ std::vector<LayerSpec> model_layers(const ModelConfig& m) {
       s.kind = LayerKind::activation;
       s.activation = m.activation_spec();
     }
-    out.push_back(s);
+    add(out, s, "/model/activation");
   };
-  std::vector<LayerSpec> layers;
+  if (m.conv) {  // the conv stem, then the dense stack below reads its flattened output
+    const ConvConfig& c = *m.conv;
+    for (std::size_t i = 0; i < c.channels.size(); ++i) {
+      LayerSpec conv;
+      conv.kind = LayerKind::conv2d;
+      conv.channels = c.channels[i];
+      conv.kernel = c.kernel;
+      conv.stride = c.stride;
+      conv.padding = c.padding;
+      add(layers, conv, "/model/conv/channels/" + std::to_string(i));
+      norm(layers);
+      act(layers);
+      if (c.pool == ConvPool::none || (long(i) + 1) % c.pool_every != 0) continue;
+      LayerSpec pool;
+      pool.kind = c.pool == ConvPool::max ? LayerKind::max_pool : LayerKind::avg_pool;
+      pool.kernel = pool.stride = c.pool_size;
+      add(layers, pool, "/model/conv/pool");
+    }
+    LayerSpec to_dense;
+    to_dense.kind = c.global_pool ? LayerKind::global_avg_pool : LayerKind::flatten;
+    add(layers, to_dense, "/model/conv");
+  }
   if (!m.residual) {
     for (long l = 0; l < m.depth; ++l) {
       dense(l, layers);
@@ -412,7 +467,7 @@ std::vector<LayerSpec> model_layers(const ModelConfig& m) {
     return layers;
   }
   const long every = m.residual->every;
-  GF_ASSERT(m.depth >= 2 && every >= 1 && (m.depth - 1) % every == 0);
+  GF_ASSERT(!m.conv && m.depth >= 2 && every >= 1 && (m.depth - 1) % every == 0);
   dense(0, layers);  // the stem
   for (long first = 1; first < m.depth; first += every) {
     LayerSpec block;
@@ -423,10 +478,23 @@ std::vector<LayerSpec> model_layers(const ModelConfig& m) {
       act(block.body);
       dense(l, block.body);
     }
-    layers.push_back(std::move(block));
+    add(layers, std::move(block), "/model/residual");
   }
   act(layers);
   return layers;
+}
+
+}  // namespace
+
+std::vector<LayerSpec> model_layers(const ModelConfig& m) {
+  std::vector<std::string> paths;
+  return expand(m, paths);
+}
+
+std::vector<std::string> model_layer_paths(const ModelConfig& m) {
+  std::vector<std::string> paths;
+  expand(m, paths);
+  return paths;
 }
 
 Json layers_to_json(const std::vector<LayerSpec>& layers) {

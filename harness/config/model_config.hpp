@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,13 +21,13 @@ inline constexpr int kMaxResidualNesting = 4;     // residual blocks inside resi
 
 // Reads the "model" object. Throws InputError naming the key's JSON path: unknown keys and
 // layer kinds, values out of range, a residual `every` that does not divide depth - 1, norm
-// keys without a norm (norm_momentum without batch norm), prelu_init without prelu, and
-// model.layers together with any shorthand key it replaces.
+// keys without a norm (norm_momentum without batch norm), prelu_init without prelu, residual
+// with conv, depth 0 without conv, and model.layers with any shorthand key it replaces.
 ModelConfig parse_model(ObjectReader r);
 
 // The canonical "model" object of to_json: today's keys in today's order, then the keys of a
-// feature that is on (prelu_init with prelu, norm* with a norm, residual); with model.layers,
-// the list and the init keys only. So a plain config's document, and its run id, are unchanged.
+// feature that is on (prelu_init with prelu, norm* with a norm, residual, conv); with
+// model.layers, the list and the init keys only. So a plain config's document, and its run id, are unchanged.
 Json model_to_json(const ModelConfig& m);
 
 // The hidden layers, as the network builds them (the output layer is appended by the network):
@@ -38,7 +39,16 @@ Json model_to_json(const ModelConfig& m);
 // where act is the activation (or a prelu layer) and [norm] the norm when model.norm is not
 // none. Pre-activation blocks (He et al. 2016, "Identity mappings in deep residual networks"):
 // the operations are the plain MLP's in the same order; only the skip additions are new.
+// With model.conv, its stem comes first (conv_config.hpp):
+//   for each C in conv.channels: conv2d(C, kernel, stride, padding), [norm], act,
+//                                and after every pool_every-th: a pool_size pool (stride its size)
+//   flatten (or global_avg_pool with conv.global_pool), then the dense stack above (depth >= 0).
 std::vector<LayerSpec> model_layers(const ModelConfig& m);
+
+// For each layer of model_layers(m) (top level), the JSON path of what made it, for messages:
+// "/model/layers/3" for model.layers; for the shorthand the key ("/model/conv/channels/1",
+// "/model/conv/pool", "/model/conv" for the flatten, "/model/width", "/model/norm", ...).
+std::vector<std::string> model_layer_paths(const ModelConfig& m);
 
 // A layer list as model.layers is written, every default filled in; parse_model reads it back
 // to the same list.

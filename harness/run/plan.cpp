@@ -15,7 +15,7 @@ namespace {
 NetworkShape csv_shape(const Config& config) {
   const Dataset data =
       make_dataset(config.data, config.data.seed.value_or(config.seed), config.source);
-  return {data.inputs, data.outputs};
+  return {data.inputs, data.outputs, data.image_shape};
 }
 
 }  // namespace
@@ -57,7 +57,9 @@ WorkEstimate estimate_work(const std::vector<RunSpec>& runs) {
       shape = network_shape(c);
     }
     RunWork w;
-    w.parameters = network_layout(c, shape.inputs, shape.outputs).parameter_count;
+    w.parameters =
+        network_layout(c, network_input(shape.inputs, shape.image_shape), shape.outputs)
+            .parameter_count;
     w.steps = c.train.steps;
     w.parameter_steps = double(w.parameters) * double(w.steps);
     work.total += w.parameter_steps;

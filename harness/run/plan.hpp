@@ -13,9 +13,10 @@ namespace gradflow {
 struct NetworkShape {
   long inputs = 0;
   long outputs = 0;  // classes for classification, target dimension for regression
+  std::vector<long> image_shape;  // the data's (C, H, W), empty for flat features
 };
 
-// Synthetic data: read off the data config. csv: the file decides (its features, its labels'
+// Synthetic data: read off the data config (flat features). File data: the file decides (its features, its labels'
 // range), so it is loaded; throws InputError for a bad file like any run would.
 NetworkShape network_shape(const Config& config);
 

@@ -137,7 +137,7 @@ void check_memory(const Config& config, const NetworkLayout& layout) {
 }
 
 NetworkLayout config_layout(const Config& config, const NetworkShape& shape) {
-  return network_layout(config, shape.inputs, shape.outputs);
+  return network_layout(config, network_input(shape.inputs, shape.image_shape), shape.outputs);
 }
 
 }  // namespace

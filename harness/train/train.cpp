@@ -264,7 +264,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
 }  // namespace
 
 NetworkLayout layout_for(const Config& config, const Dataset& data) {
-  return network_layout(config, data.inputs, data.outputs);
+  return network_layout(config, network_input(data.inputs, data.image_shape), data.outputs);
 }
 
 Parameters initial_parameters(const Config& config, const NetworkLayout& layout) {
