@@ -117,22 +117,6 @@ std::ifstream open_csv(const std::string& file, const std::string& config_source
   return in;
 }
 
-// Lines in the file (a cheap pass: memchr over 1 MiB blocks), an upper bound on its rows.
-long count_lines(const std::string& file) {
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  if (!f) return 0;  // open_csv has just opened it; a vanished file fails when read
-  std::vector<char> block(std::size_t{1} << 20);
-  long lines = 1;
-  std::size_t got = 0;
-  while ((got = std::fread(block.data(), 1, block.size(), f)) > 0)
-    for (const char* p = block.data();
-         (p = static_cast<const char*>(std::memchr(p, '\n', std::size_t(block.data() + got - p))));
-         ++p)
-      ++lines;
-  std::fclose(f);
-  return lines;
-}
-
 }  // namespace
 
 void check_csv_memory(long lines, std::size_t used_columns, const std::string& file,

@@ -24,12 +24,12 @@ NetworkShape network_shape(const Config& config) {
   const DataConfig& d = config.data;
   switch (d.kind) {
     case DataKind::gaussian_mixture:
-      return {d.dim, d.classes};
+      return {d.dim, d.classes, {}};
     case DataKind::spirals:
-      return {2, d.classes};
+      return {2, d.classes, {}};
     case DataKind::teacher_student:
     case DataKind::gaussian_targets:
-      return {d.dim, d.outputs};
+      return {d.dim, d.outputs, {}};
     case DataKind::csv:
     case DataKind::fashion_mnist:
     case DataKind::idx:
