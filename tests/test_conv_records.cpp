@@ -128,8 +128,9 @@ TEST_CASE("conv rows: one per conv layer, none for pools and flatten, shape colu
   append_layer_row(row0, "", records[0]);
   append_layer_row(row2, "", records[2]);
   CHECK(row0.substr(0, 13) == "0,1,conv2d,9,");
-  CHECK(row0.substr(row0.size() - 12) == ",1,4,3,1,6,6" "\n");
-  CHECK(row2.substr(row2.size() - 24) == ",nan,nan,nan,nan,nan,nan" "\n");
+  const std::string conv_tail = ",1,4,3,1,6,6\n", other_tail = ",nan,nan,nan,nan,nan,nan\n";
+  CHECK(row0.substr(row0.size() - conv_tail.size()) == conv_tail);
+  CHECK(row2.substr(row2.size() - other_tail.size()) == other_tail);
   CHECK(std::count(row0.begin(), row0.end(), ',') + 1 == long(kLayerColumns.size()));
 }
 
