@@ -14,6 +14,7 @@
 #include "train/dead_units.hpp"
 #include "train/lifecycle.hpp"
 #include "train/probes.hpp"
+#include "train/summary.hpp"
 
 using namespace gradflow;
 
@@ -231,4 +232,16 @@ TEST_CASE("conv rows get gradient, weight and bias norms of W (C_out, C_in k k) 
   }
   CHECK(records[0].weight_norm == 1.0);  // the one centre tap
   CHECK(records[1].grad_w_norm > 0);
+
+  // The run's flow ratios start at the first conv row, not at the first dense one.
+  RunSummary summary;
+  fill_flow_indicators(summary, records, records);
+  const LayerRecord& out = records.back();
+  INFO("grad ratio " << summary.grad_ratio_log10_init << ", delta ratio "
+                     << summary.delta_ratio_log10_init);
+  CHECK(out.output);
+  CHECK(summary.grad_ratio_log10_init ==
+        Approx(std::log10(records[0].grad_w_norm / out.grad_w_norm)).epsilon(1e-12));
+  CHECK(summary.delta_ratio_log10_init ==
+        Approx(std::log10(records[0].delta_norm / out.delta_norm)).epsilon(1e-12));
 }
