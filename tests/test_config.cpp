@@ -12,8 +12,10 @@
 #include "config/config_reader.hpp"
 #include "config/model_config.hpp"
 #include "base/errors.hpp"
+#include "config_support.hpp"
 
 using namespace gradflow;
+using namespace gradflow::test;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -31,18 +33,6 @@ struct TempFile {
   }
   ~TempFile() { std::filesystem::remove(path); }
 };
-
-// Runs `f`, which must throw InputError, and returns it.
-template <class F>
-InputError input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  FAIL("expected an InputError");
-  throw;  // unreachable
-}
 
 std::string nested_lists(int levels) { return std::string(levels, '[') + std::string(levels, ']'); }
 

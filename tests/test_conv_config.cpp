@@ -14,6 +14,7 @@
 #include "io/writers.hpp"
 #include "nn/network_init.hpp"
 #include "nn/rng.hpp"
+#include "config_support.hpp"
 #include "support.hpp"
 
 using namespace gradflow;
@@ -26,50 +27,6 @@ namespace {
 Config parse(const std::string& json) { return parse_config(Json::parse(json), "m.json"); }
 
 Config model(const std::string& model_json) { return parse(R"({"model": )" + model_json + "}"); }
-
-// One word per layer: "conv:16k3s1same", "relu", "max_pool:2s2", "flatten", "dense:8", "bn", ...
-std::string describe(const std::vector<LayerSpec>& layers) {
-  std::string out;
-  for (const LayerSpec& s : layers) {
-    if (!out.empty()) out += " ";
-    switch (s.kind) {
-      case LayerKind::conv2d:
-        out += "conv:" + std::to_string(s.channels) + "k" + std::to_string(s.kernel) + "s" +
-               std::to_string(s.stride) + std::string(padding_name(s.padding));
-        break;
-      case LayerKind::max_pool:
-      case LayerKind::avg_pool:
-        out += std::string(layer_kind_name(s.kind)) + ":" + std::to_string(s.kernel) + "s" +
-               std::to_string(s.stride);
-        break;
-      case LayerKind::dense:
-        out += "dense:" + std::to_string(s.units);
-        break;
-      case LayerKind::activation:
-        out += std::string(activation_name(s.activation.kind));
-        break;
-      case LayerKind::batch_norm:
-        out += "bn";
-        break;
-      case LayerKind::layer_norm:
-        out += "ln";
-        break;
-      default:
-        out += std::string(layer_kind_name(s.kind));
-    }
-  }
-  return out;
-}
-
-InputError input_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  FAIL("no InputError");
-  return InputError("", "", "");
-}
 
 // The network a config builds on an image of `image` (C, H, W).
 NetworkLayout layout_on(const Config& c, std::vector<long> image, long outputs = 10) {
@@ -131,11 +88,11 @@ TEST_CASE("model.conv expands into conv, act, pool layers, a flatten and the den
       "padding": "valid", "stride": 2, "pool": "avg", "pool_size": 3, "global_pool": true},
       "depth": 2, "width": 6, "activation": "tanh", "norm": "batch"})")
                                .model)) ==
-        "conv:4k5s2valid bn tanh avg_pool:3s3 conv:8k5s2valid bn tanh avg_pool:3s3 "
-        "global_avg_pool dense:6 bn tanh dense:6 bn tanh");
+        "conv:4k5s2valid bn(0.1) tanh avg_pool:3s3 conv:8k5s2valid bn(0.1) tanh avg_pool:3s3 "
+        "global_avg_pool dense:6 bn(0.1) tanh dense:6 bn(0.1) tanh");
   CHECK(describe(model_layers(model(R"({"conv": {"channels": [3]}, "norm": "layer",
       "activation": "prelu", "depth": 1, "width": 5})")
-                               .model)) == "conv:3k3s1same ln prelu flatten dense:5 ln prelu");
+                               .model)) == "conv:3k3s1same ln prelu(0.25) flatten dense:5 ln prelu(0.25)");
   // The shorthand without conv is untouched.
   CHECK(describe(model_layers(model(R"({"depth": 1, "width": 5})").model)) == "dense:5 relu");
 }
