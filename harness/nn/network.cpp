@@ -76,7 +76,7 @@ struct LayoutBuilder {
         case LayerKind::prelu:
           l.act_row = feeding_row;
           l.row = add_row(RowKind::prelu, units, units, l.id);
-          l.w = add_tensor("slope", l.row, units, 1, true);
+          l.w = add_tensor("slope", l.row, shape.c, 1, true);  // per unit, or per channel
           l.activation = {Activation::leaky_relu, s.prelu_init};  // the initial slope
           feeding_row = -1;
           break;

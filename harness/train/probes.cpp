@@ -113,7 +113,7 @@ void measure_gradients(const Network<T>& net, const Workspace<T>& ws, const Step
                                                    squares.delta[std::size_t(l.row)]);
     if (l.projection_row >= 0) records[std::size_t(l.projection_row)].delta_norm = r.delta_norm;
     if (l.kind == LayerKind::prelu) {
-      const Eigen::Map<const Vec<T>> a(net.params.data() + l.w, l.out_units);
+      const Eigen::Map<const Vec<T>> a(net.params.data() + l.w, l.out_shape.c);  // the slopes
       r.slope_mean = double(a.template cast<double>().mean());
       r.slope_min = double(a.minCoeff());
     }
