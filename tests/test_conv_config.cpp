@@ -179,6 +179,38 @@ TEST_CASE("model.init draws conv kernels with fan_in = C_in k k", "[conv][init]"
   CHECK_THAT(rms1, WithinRel(std::sqrt(2.0 / 36), 0.1));
 }
 
+TEST_CASE("Xavier on a conv kernel: fan_out = C_out k k, as PyTorch", "[conv][init]") {
+  // 8 -> 32 channels, 5 x 5: fan_in 200, fan_out 800; without the taps fan_out would be 32.
+  const Config c = model(R"({"conv": {"channels": [8, 32], "kernel": 5}, "depth": 0,
+                             "init": "xavier_normal"})");
+  const NetworkLayout layout = layout_on(c, {1, 8, 8});
+  Rng rng = make_rng(3, "init");
+  const Parameters p =
+      initial_parameters(layout, c.model.weight_init_spec(), c.model.bias_init, rng);
+  const MatD& w2 = p.tensors[2];  // W2: (32, 8 x 5 x 5)
+  REQUIRE(w2.cols() == 200);
+  const double rms = std::sqrt(w2.squaredNorm() / double(w2.size()));
+  INFO("rms " << rms << ", Xavier: " << std::sqrt(2.0 / (200 + 800)));
+  CHECK_THAT(rms, WithinRel(std::sqrt(2.0 / (200 + 800)), 0.05));
+}
+
+TEST_CASE("delta_orthogonal puts the orthogonal matrix at the kernel's centre tap", "[conv][init]") {
+  for (const char* padding : {"same", "valid", "circular"}) {
+    const Config c = model(std::string(R"({"conv": {"channels": [4], "kernel": 3, "padding": ")") +
+                           padding + R"("}, "depth": 0, "init": "delta_orthogonal"})");
+    const NetworkLayout layout = layout_on(c, {4, 6, 6});
+    Rng rng = make_rng(5, "init");
+    const Parameters p =
+        initial_parameters(layout, c.model.weight_init_spec(), c.model.bias_init, rng);
+    const MatD& w = p.tensors[0];  // (4, 4 x 3 x 3), column ci 9 + ky 3 + kx
+    INFO("padding " << padding);
+    MatD centre(4, 4);
+    for (long ci = 0; ci < 4; ++ci) centre.col(ci) = w.col(ci * 9 + 4);
+    CHECK((centre.transpose() * centre - MatD::Identity(4, 4)).cwiseAbs().maxCoeff() < 1e-12);
+    CHECK_THAT(w.squaredNorm(), WithinRel(4.0, 1e-12));  // nothing off the centre
+  }
+}
+
 TEST_CASE("bad model.conv keys name their JSON path", "[conv][model_config]") {
   struct Bad {
     const char* model;

@@ -124,7 +124,7 @@ bool parse_weight_init(std::string_view name, WeightInit& out) {
 // Normals are untruncated (as in PyTorch; Keras truncates its he_/lecun_normal at 2 std).
 void init_weights(const WeightInitSpec& spec, Eigen::Ref<MatD> w, Rng& rng) {
   if (w.size() == 0) return;
-  const Scale s = scale_of(spec, w.cols(), w.rows());
+  const Scale s = scale_of(spec, w.cols(), w.rows() * spec.receptive_field);
   switch (s.family) {
     case Family::normal:
       for (long j = 0; j < w.cols(); ++j)

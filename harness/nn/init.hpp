@@ -36,6 +36,9 @@ struct WeightInitSpec {
   double gain = 1.0;
   // Negative slope a of a leaky ReLU, for He's sqrt(2 / (1 + a^2)) (0 for plain ReLU).
   double leaky_slope = 0.0;
+  // Taps per kernel: a conv2d's W is (C_out, C_in k k), and its fan_out counts the taps too,
+  // C_out k k (PyTorch's _calculate_fan_in_and_fan_out), which Xavier uses. 1 for dense.
+  long receptive_field = 1;
 };
 
 enum class BiasInit { constant, normal };

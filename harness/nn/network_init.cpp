@@ -38,18 +38,20 @@ struct Initializer {
     GF_ASSERT(false && "no tensor at this offset");
   }
 
-  void draw_weights(MatD& w, double leaky_slope) {
+  void draw_weights(const Layer& l, MatD& w, double leaky_slope) {
     WeightInitSpec spec = weights;
     spec.leaky_slope = leaky_slope;
+    if (l.kind == LayerKind::conv2d) spec.receptive_field = l.kernel * l.kernel;
     init_weights(spec, w, rng);
   }
 
   // Xiao et al. 2018, "Dynamical isometry and a mean field theory of CNNs", Algorithm 2: every
-  // tap zero but the centre one (the tap that reads the output's own position under same or
-  // circular padding), which is an orthogonal (C_out, C_in) matrix times model.init_gain. With
-  // circular padding, identity activations and C_in = C_out the layer is an exact isometry.
+  // tap zero but the centre one ((k - 1) / 2, (k - 1) / 2): under same or circular padding the
+  // tap that reads the output's own position; under valid padding the output is the input
+  // cropped), an orthogonal (C_out, C_in) matrix times model.init_gain. With circular
+  // padding, identity activations and C_in = C_out the layer is an exact isometry.
   void draw_delta_orthogonal(const Layer& l, MatD& w, double leaky_slope) {
-    const long c_in = l.in_shape.c, k = l.kernel, centre = l.pad * k + l.pad;
+    const long c_in = l.in_shape.c, k = l.kernel, mid = (k - 1) / 2, centre = mid * k + mid;
     MatD q(w.rows(), c_in);
     WeightInitSpec spec = weights;
     spec.kind = WeightInit::orthogonal;
@@ -67,7 +69,7 @@ struct Initializer {
           if (l.kind == LayerKind::conv2d && weights.kind == WeightInit::delta_orthogonal)
             draw_delta_orthogonal(l, tensor_at(l.w), slope);
           else
-            draw_weights(tensor_at(l.w), slope);
+            draw_weights(l, tensor_at(l.w), slope);
           VecD b = VecD::Zero(l.out_units);
           if (!l.output) init_bias(bias, b, rng);
           tensor_at(l.b) = b;
@@ -89,7 +91,7 @@ struct Initializer {
           break;
         case LayerKind::residual:
           walk(l.body);
-          if (l.projection != kNoOffset) draw_weights(tensor_at(l.projection), 1.0);
+          if (l.projection != kNoOffset) draw_weights(l, tensor_at(l.projection), 1.0);
           if (l.scale_kind == ResidualScale::rezero) tensor_at(l.w).setZero();
           break;
         case LayerKind::max_pool:
