@@ -7,6 +7,7 @@ Needs Debian's python3-torch and OpenBLAS:
                                bash scripts/setup.sh python3-torch libopenblas0-pthread
 Run:                           /usr/bin/python3 benchmarks/torch_peer.py [--repeats 3]
 Other networks (issue 13):     --norm batch --residual 2[:rezero] -w 21x64
+The CNN (issue 15):            --cnn (float32, against build/conv_bench)
 
 The peer runs in its best configuration or not at all: OpenBLAS behind libblas.so.3, one
 thread (OPENBLAS_NUM_THREADS=1, set before torch loads it). Debian's reference BLAS
@@ -307,6 +308,7 @@ class Peer:
         self.relus = [m for m in self.model.modules() if isinstance(m, torch.nn.ReLU)]
         self.last_fired = torch.full((len(self.relus), width), -1, dtype=torch.long)
         self.fired = [None] * len(self.relus)
+        self.unit_dims = None  # the CNN peer: a channel fires if any position of any example does
         self.step_index = 0
         self.hooks = []
 
@@ -325,7 +327,8 @@ class Peer:
                 # One reduction per ReLU in the hook; the bookkeeping is batched after backward.
                 def dead_hook(module, inputs, output, i=i):
                     with torch.no_grad():
-                        self.fired[i] = (output > 0).any(0)
+                        self.fired[i] = ((output > 0).any(0) if self.unit_dims is None
+                                         else output.amax(dim=self.unit_dims) > 0)
                 self.hooks.append(relu.register_forward_hook(dead_hook))
         self.metrics = on
 
@@ -372,6 +375,104 @@ class Peer:
         for _ in range(steps):
             self.step()
         return steps / (time.process_time() - t0)
+
+
+CNN_SHAPE = (1, 28, 28)
+
+
+def build_cnn(dtype):
+    """conv_bench's network (benchmarks/conv_bench.cpp): conv3x3(1->16, same) ReLU
+    conv3x3(16->16) ReLU maxpool2 conv ReLU conv ReLU maxpool2 flatten (16*7*7 = 784)
+    Linear(10); He-normal weights, zero biases."""
+    convs = [torch.nn.Conv2d(c, 16, 3, padding=1, dtype=dtype) for c in (1, 16, 16, 16)]
+    out = torch.nn.Linear(16 * 7 * 7, CLASSES, dtype=dtype)
+    for m in convs + [out]:
+        torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+        torch.nn.init.zeros_(m.bias)
+    relu, pool = torch.nn.ReLU, torch.nn.MaxPool2d
+    model = torch.nn.Sequential(convs[0], relu(), convs[1], relu(), pool(2), convs[2], relu(),
+                                convs[3], relu(), pool(2), torch.nn.Flatten(), out)
+    return model, convs + [out]
+
+
+class CnnPeer(Peer):
+    """The MLP peer's step and metrics on the CNN: per parameter tensor its gradient norm, norm
+    and update ratio, every conv's and the Linear's delta, and dead channels on the batch (a
+    channel is dead if its ReLU output is <= 0 at every position of every example)."""
+
+    def __init__(self, dtype):
+        torch.manual_seed(1)
+        gen = torch.Generator().manual_seed(1)
+        self.model, self.linears = build_cnn(dtype)
+        self.norm_layers = []
+        self.model.train()
+        self.params = list(self.model.parameters())
+        self.opt = torch.optim.SGD(self.params, lr=LR)
+        self.x = torch.randn(TRAIN_SIZE, *CNN_SHAPE, generator=gen, dtype=dtype)
+        self.y = torch.randint(0, CLASSES, (TRAIN_SIZE,), generator=gen)
+        self.perm = torch.randperm(TRAIN_SIZE, generator=gen)
+        self.cursor = 0
+        self.watched = self.linears
+        self.delta_sq = [None] * len(self.watched)
+        self.relus = [m for m in self.model.modules() if isinstance(m, torch.nn.ReLU)]
+        self.last_fired = torch.full((len(self.relus), 16), -1, dtype=torch.long)
+        self.fired = [None] * len(self.relus)
+        self.unit_dims = (0, 2, 3)
+        self.step_index = 0
+        self.hooks = []
+
+
+def cnn_main(args, root):
+    """--cnn: torch's CNN steps/s beside conv_bench's (the same network through gradflow's
+    network_forward/backward + SGD, not train(): image inputs reach train() on branch
+    conv-wire), interleaved per repeat."""
+    cores = choose_core(args)
+    import_torch()
+    define_modules()
+    torch_blas = check_blas()
+    core = openblas_core(torch_blas)
+    bench = args.conv_bench or os.path.join(root, "build", "conv_bench")
+    rows = {k: [] for k in ("gf_off", "gf_on", "gemm_ms", "fraction", "torch_off", "torch_on")}
+    for r in range(args.repeats):
+        out = subprocess.run([bench, "--json", "-r", "1", "--min-time", str(args.min_time)],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"torch_peer: {bench} failed: {out.stderr.strip()}", file=sys.stderr)
+            sys.exit(1)
+        g = json.loads(out.stdout)
+        rows["gf_off"].append(g["steps_per_s_metrics_off"]["median"])
+        rows["gf_on"].append(g["steps_per_s_metrics_on"]["median"])
+        rows["gemm_ms"].append(g["gemm_alone_ms"]["median"])
+        rows["fraction"].append(g["fraction_of_gemm_metrics_on"]["median"])
+        peer = CnnPeer(torch.float32)
+        rows["torch_off"].append(time_peer(peer, False, args.min_time))
+        rows["torch_on"].append(time_peer(peer, True, args.min_time))
+        print(f"torch_peer: repeat {r + 1}/{args.repeats} cnn float32 done", file=sys.stderr)
+    print(f"gradflow vs PyTorch {torch.__version__}: {g['workload']}; one thread each")
+    print(f"gradflow figure: {g['figure']}; {g['gradflow']}")
+    print(f"torch BLAS: {torch_blas}, core {core or '-'} (OPENBLAS_NUM_THREADS=1, torch threads "
+          f"{torch.get_num_threads()}, mkldnn {torch.backends.mkldnn.is_available()})")
+    for c in cores:
+        print(f"  OPENBLAS_CORETYPE {c['requested']} -> core {c['core']} (geometric mean "
+              f"{c['score']:.1f} GFLOP/s at the MLP widths)")
+    print(f"metrics on: {g['metrics_on']} (torch: the same through forward and tensor hooks, "
+          "dead channels on the batch)")
+    print(f"values: median (min-max) over {args.repeats} interleaved repeats, CPU time\n")
+    pair = lambda a, b: [x / y for x, y in zip(rows[a], rows[b])]
+    for name, values, fmt, scale in [
+            ("gradflow steps/s, metrics off", rows["gf_off"], "%.1f", 1),
+            ("gradflow steps/s, metrics on", rows["gf_on"], "%.1f", 1),
+            ("torch steps/s, metrics off", rows["torch_off"], "%.1f", 1),
+            ("torch steps/s, metrics on", rows["torch_on"], "%.1f", 1),
+            ("ratio gradflow/torch, metrics on", pair("gf_on", "torch_on"), "%.2f", 1),
+            ("ratio gradflow/torch, metrics off", pair("gf_off", "torch_off"), "%.2f", 1),
+            ("gradflow: the step's GEMMs alone, ms", rows["gemm_ms"], "%.2f", 1),
+            ("gradflow step at % of its GEMMs (on)", rows["fraction"], "%.0f", 100)]:
+        print(f"{name:40s} {spread(values, fmt, scale)}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": torch.__version__, "openblas_core": core, "gradflow": g,
+                       "results": rows}, f, indent=2)
 
 
 def time_peer(peer, metrics, min_time):
@@ -439,6 +540,9 @@ def main():
     ap.add_argument("--openblas-core", metavar="NAME",
                     help="force OPENBLAS_CORETYPE (default: the fastest of those this CPU runs)")
     ap.add_argument("--json", help="also write every measurement to this file")
+    ap.add_argument("--cnn", action="store_true",
+                    help="the CNN workload (float32) against build/conv_bench instead of the MLPs")
+    ap.add_argument("--conv-bench", help="conv_bench binary (default: build/conv_bench)")
     ap.add_argument("--probe-core", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.workloads = args.workload or (
@@ -446,6 +550,9 @@ def main():
     args.precisions = args.precision or PRECISIONS
     if args.probe_core:
         return probe_core_main(args)
+    if args.cnn:
+        args.precisions = ["float32"]
+        return cnn_main(args, root)
     if args.residual is not None:
         for d, _ in args.workloads:
             try:

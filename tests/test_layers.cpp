@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 
+#include "nn/layers/layers.hpp"
 #include "nn/loss.hpp"
 #include "nn/network.hpp"
 #include "nn/rng.hpp"
@@ -288,4 +289,47 @@ TEST_CASE("batch norm's eval pass uses the running statistics, updated as PyTorc
   CHECK((eval.out(bn) - expected).norm() < 1e-12);
   // The eval pass leaves the running statistics alone.
   CHECK((p.net.state.head(kInputs) - expected_mean).norm() < 1e-14);
+}
+
+TEST_CASE("conv2d gives the same output and gradients whatever its chunk of examples",
+          "[layers]") {
+  // Chunks of 1 and 3 examples recompute the patches in backward; 7 (the batch) keeps them.
+  const Padding padding = GENERATE(Padding::same, Padding::valid, Padding::circular);
+  const long stride = GENERATE(1L, 2L);
+  const NetworkLayout layout = make_network_layout(Shape{2, 6, 5}, {conv(3, 3, padding, stride)}, 2);
+  const Layer& l = layout.layers[0];
+  Rng rng = make_rng(5, "conv chunks");
+  VecD params(Eigen::Index(layout.parameter_count));
+  for (Eigen::Index i = 0; i < params.size(); ++i) params[i] = rng.normal();
+  MatD in(l.in_units, kBatch), dout(l.out_units, kBatch);
+  for (Eigen::Index i = 0; i < in.size(); ++i) in.data()[i] = rng.normal();
+  for (Eigen::Index i = 0; i < dout.size(); ++i) dout.data()[i] = rng.normal();
+  const long positions = l.out_shape.positions(), k = l.in_shape.c * l.kernel * l.kernel;
+  auto run = [&](long chunk, MatD& out, VecD& grads, MatD& din) {
+    MatD patches(positions * chunk, k), dpatches(positions * chunk, k),
+        product(positions * chunk, l.out_shape.c);
+    out.resize(l.out_units, kBatch);
+    din.resize(l.in_units, kBatch);
+    grads = VecD::Zero(params.size());
+    conv2d_forward<double>(l, params.data(), in, out, patches, product);
+    conv2d_backward<double>(l, params.data(), grads.data(), in, dout, &din, patches, dpatches,
+                            product);
+  };
+  MatD out7, din7, out, din;
+  VecD grads7, grads;
+  run(kBatch, out7, grads7, din7);
+  REQUIRE(grads7.segment(Eigen::Index(l.w), l.out_shape.c * k).norm() > 0);
+  for (long chunk : {1L, 3L}) {
+    run(chunk, out, grads, din);
+    const double e_out = (out - out7).norm() / out7.norm();
+    const double e_grads = (grads.segment(0, Eigen::Index(l.b) + l.out_shape.c) -
+                            grads7.segment(0, Eigen::Index(l.b) + l.out_shape.c)).norm() /
+                           grads7.norm();
+    const double e_din = (din - din7).norm() / din7.norm();
+    INFO("chunk " << chunk << ": relative differences out " << e_out << ", grads " << e_grads
+                  << ", din " << e_din);
+    REQUIRE(e_out < 1e-13);
+    REQUIRE(e_grads < 1e-13);
+    REQUIRE(e_din < 1e-13);
+  }
 }

@@ -67,17 +67,27 @@ template <class T>
 void residual_backward_skip(const Layer& l, const T* params, T* grads, const Mat<T>& in,
                             const Mat<T>& dout, Mat<T>* din);
 
-// conv2d: per example n, patches_n (H' W', C_in k k) = im2col(in_n) into the workspace, then
-// out_n (H' W', C_out) = patches_n W^T + b^T, out_n being example n's column of
-// out (C_out H' W', batch). W (C_out, C_in k k), b (C_out).
+// conv2d, a chunk of m examples at a time (conv2d_chunk):
+// patches (m H' W', C_in k k) = im2col of the chunk, rows j H' W' + p; product
+// (m H' W', C_out) = patches W^T; out (C_out H' W', batch) = product's runs in out's layout
+// + b. W (C_out, C_in k k), b (C_out). patches and product are workspace, patches.rows() /
+// H' W' the chunk.
 template <class T>
 void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
-                    Mat<T>& patches);
-// dW = sum_n dout_n^T patches_n, db = sum of dout_n over positions and examples,
-// din_n = col2im(dout_n W). patches and dpatches (H' W', C_in k k) are workspace.
+                    Mat<T>& patches, Mat<T>& product);
+// dproduct = dout in the product's layout; dW = dproduct^T patches, db = its column sums,
+// din = col2im(dproduct W). Reads forward's patches when one chunk is the whole batch, else
+// recomputes them per chunk. dpatches (m H' W', C_in k k) is workspace; product is reused.
 template <class T>
 void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
-                     const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& dpatches);
+                     const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& dpatches,
+                     Mat<T>& product);
+// Examples per im2col + GEMM chunk: as many as keep a chunk's patches within
+// kConvChunkBytes (at least one, at most the batch). Each GEMM's packed blocks are then at
+// most that size too, under EIGEN_STACK_ALLOCATION_LIMIT (CMakeLists.txt), so Eigen packs
+// them on the stack and the step allocates nothing.
+inline constexpr long kConvChunkBytes = 1L << 20;
+long conv2d_chunk(const Layer& l, long batch, long scalar_bytes);
 
 // max_pool: out (C H' W', batch); argmax (C H' W', batch) the input row each output took.
 template <class T>
