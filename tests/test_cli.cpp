@@ -43,7 +43,8 @@ TEST_CASE("gradflow run writes a complete results folder", "[cli]") {
           "step,layer,kind,fan_in,fan_out,grad_w_norm,grad_b_norm,delta_norm,weight_norm,"
           "bias_norm,update_ratio,preact_mean,preact_std,act_mean,act_std,dead_fraction,"
           "inactive_fraction,saturated_fraction,theory_delta_log10,theory_grad_w_log10,slope_mean,"
-          "slope_min,gate,batch_dead_fraction,window_dead_units");
+          "slope_min,gate,batch_dead_fraction,window_dead_units,c_in,c_out,kernel,stride,height,"
+          "width");
   // 4 logged steps (0, 10, 20, 30) x 4 layers, plus the header.
   REQUIRE(std::count(layers.begin(), layers.end(), '\n') == 17);
   const std::string steps = test::read_text(dir.file("out/steps.csv"));

@@ -16,7 +16,7 @@ const std::vector<std::string_view> kLayerColumns = {
     "update_ratio", "preact_mean",  "preact_std",    "act_mean",       "act_std",
     "dead_fraction", "inactive_fraction", "saturated_fraction", "theory_delta_log10",
     "theory_grad_w_log10", "slope_mean", "slope_min", "gate", "batch_dead_fraction",
-    "window_dead_units"};
+    "window_dead_units", "c_in", "c_out", "kernel", "stride", "height", "width"};
 
 const std::vector<std::string_view> kStepColumns = {
     "step", "lr", "loss", "accuracy", "probe_loss", "probe_accuracy", "grad_norm", "clipped"};
@@ -70,7 +70,8 @@ void append_layer_row(std::string& out, std::string_view prefix, const LayerReco
                    r.update_ratio, r.preact_mean, r.preact_std, r.act_mean, r.act_std,
                    r.dead_fraction, r.inactive_fraction, r.saturated_fraction,
                    r.theory_delta_log10, r.theory_grad_w_log10, r.slope_mean, r.slope_min,
-                   r.gate, r.batch_dead_fraction, r.window_dead_units})
+                   r.gate, r.batch_dead_fraction, r.window_dead_units, r.c_in, r.c_out,
+                   r.kernel, r.stride, r.height, r.width})
     field(out, v);
   out += '\n';
 }

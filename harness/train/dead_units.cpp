@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "train/lifecycle.hpp"
+
 namespace gradflow {
 
 template <class T>
@@ -15,8 +17,12 @@ void DeadUnitTracker<T>::after_forward(const Layer& layer, const Mat<T>&, Worksp
   u.fired.setZero();
   for (long j = 0; j < dphi.cols(); ++j) u.fired = u.fired.cwiseMax(dphi.col(j).cwiseAbs());
   long dead = 0;
-  for (long i = 0; i < u.fired.size(); ++i) {
-    if (u.fired[i] != T(0))
+  const long tracked = long(u.last_fired.size());
+  for (long i = 0; i < tracked; ++i) {
+    const bool fired = u.positions == 1
+                           ? u.fired[i] != T(0)
+                           : u.fired.segment(i * u.positions, u.positions).maxCoeff() != T(0);
+    if (fired)
       u.last_fired[std::size_t(i)] = step;
     else
       ++dead;
@@ -41,7 +47,9 @@ DeadUnitTracker<T> make_dead_unit_tracker(const NetworkLayout& layout, long wind
     typename DeadUnitTracker<T>::Units u;
     u.row = l->act_row;
     u.fired = Vec<T>::Zero(l->out_units);
-    u.last_fired.assign(std::size_t(l->out_units), -1);
+    const long tracked = tracked_units(*l);
+    u.positions = l->out_units / tracked;
+    u.last_fired.assign(std::size_t(tracked), -1);
     t.layers.push_back(std::move(u));
   }
   return t;
@@ -55,7 +63,7 @@ void record_dead_units(const DeadUnitTracker<T>& t, std::vector<LayerRecord>& re
   for (const auto& u : t.layers) {
     if (u.row < 0) continue;
     LayerRecord& r = records[std::size_t(u.row)];
-    r.batch_dead_fraction = double(u.dead_on_batch) / double(u.fired.size());
+    r.batch_dead_fraction = double(u.dead_on_batch) / double(u.last_fired.size());
     r.window_dead_units = long(std::count_if(u.last_fired.begin(), u.last_fired.end(),
                                              [&](long s) { return s < 0 || s <= since; }));
   }

@@ -1,6 +1,7 @@
 // Dead units from the training forward pass, which runs anyway (issue 16): for every
 // activation layer, which units fired (phi' != 0) on some example of this step's batch, and
-// for how many steps each has not fired. Costs one pass over phi' per step, while it is in
+// for how many steps each has not fired. On images the units are channels: a filter fired
+// when it did at some position of some example. Costs one pass over phi' per step, while it is in
 // cache; the probe pass's dead_fraction needs 512 more examples through the network.
 #pragma once
 
@@ -17,8 +18,9 @@ struct DeadUnitTracker final : LayerObserver<T> {
   long step = 0;  // the step whose forward pass is running
   struct Units {
     int row = -1;           // the layers.csv row that feeds the activation
-    Vec<T> fired;           // (units): max over the batch of |phi'|
-    std::vector<long> last_fired;  // step the unit last fired; -1 never
+    long positions = 1;     // H W of an image activation, whose tracked units are channels
+    Vec<T> fired;           // (C H W values): max over the batch of |phi'|
+    std::vector<long> last_fired;  // per tracked unit (tracked_units): step it last fired; -1 never
     long dead_on_batch = 0;
   };
   std::vector<Units> layers;  // one per activation layer, in the order forward runs them

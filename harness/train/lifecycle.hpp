@@ -11,7 +11,14 @@
 
 namespace gradflow {
 
-// Per hidden layer and unit, 1 when phi'(z) == 0 on every probe input at this step. Filled
+// The units an activation layer's dead counts are over (dead_fraction, batch_dead_fraction,
+// window_dead_units, lifecycle.csv): its channels when it acts on an image (H W > 1), so a conv
+// filter is dead only when it fires at no position of any example; else its values.
+inline long tracked_units(const Layer& l) {
+  return l.out_shape.positions() > 1 ? l.out_shape.c : l.out_units;
+}
+
+// Per hidden layer and tracked unit (a channel on images), 1 when phi'(z) == 0 on every probe input at this step. Filled
 // by measure_probe; sized once by make_unit_states.
 struct UnitStates {
   std::vector<std::vector<std::uint8_t>> dead;

@@ -130,9 +130,32 @@ void clear_probe_fields(LayerRecord& r) {
 std::vector<long> activation_widths(const NetworkLayout& layout) {
   std::vector<long> out;
   for_each_layer(layout.layers, [&](const Layer& l) {
-    if (l.kind == LayerKind::activation || l.kind == LayerKind::prelu) out.push_back(l.out_units);
+    if (l.kind == LayerKind::activation || l.kind == LayerKind::prelu) out.push_back(tracked_units(l));
   });
   return out;
+}
+
+void describe_rows(const NetworkLayout& layout, std::vector<LayerRecord>& records) {
+  GF_ASSERT(long(records.size()) == layout.num_rows());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const RowInfo& row = layout.rows[i];
+    LayerRecord& r = records[i];
+    r.layer = int(i + 1);
+    r.kind = row.kind;
+    r.fan_in = row.fan_in;
+    r.fan_out = row.fan_out;
+    r.output = row.kind == RowKind::output;
+  }
+  for_each_layer(layout.layers, [&](const Layer& l) {
+    if (l.kind != LayerKind::conv2d) return;
+    LayerRecord& r = records[std::size_t(l.row)];
+    r.c_in = double(l.in_shape.c);
+    r.c_out = double(l.out_shape.c);
+    r.kernel = double(l.kernel);
+    r.stride = double(l.stride);
+    r.height = double(l.out_shape.h);
+    r.width = double(l.out_shape.w);
+  });
 }
 
 std::vector<int> activation_rows(const NetworkLayout& layout) {
@@ -155,11 +178,12 @@ ProbeSet<T> make_probe_set(const NetworkLayout& layout, const Examples& probe, l
   }
   set.ws = make_workspace<T>(layout, probe.x.cols(), Pass::eval);
   set.ws.input = probe.x.cast<T>();
-  for (long w : activation_widths(layout)) {
-    auto& buf = set.by_width[w];
-    buf.z.resize(w);
-    buf.dphi.resize(w);
-  }
+  for_each_layer(layout.layers, [&](const Layer& l) {
+    if (l.kind != LayerKind::activation && l.kind != LayerKind::prelu) return;
+    auto& buf = set.by_width[l.out_units];
+    buf.z.resize(l.out_units);
+    buf.dphi.resize(l.out_units);
+  });
   return set;
 }
 
@@ -199,18 +223,24 @@ struct ProbeStatistics final : LayerObserver<T> {
       buf.z = buf.z.cwiseMax(z.col(j));
       buf.dphi = buf.dphi.cwiseMax(dphi.col(j).cwiseAbs());
     }
-    if (unit_states) {
-      std::vector<std::uint8_t>& dead = unit_states->dead[index];
-      for (long u = 0; u < l.out_units; ++u) dead[std::size_t(u)] = buf.dphi[u] == T(0);
+    // On images a unit is a channel (tracked_units): dead when phi' is 0 at all its positions.
+    const long positions = l.out_shape.positions() > 1 ? l.out_shape.positions() : 1;
+    const long tracked = l.out_units / positions;
+    long dead_units = 0;
+    for (long u = 0; u < tracked; ++u) {
+      const bool dead = positions == 1 ? buf.dphi[u] == T(0)
+                                       : buf.dphi.segment(u * positions, positions).maxCoeff() == T(0);
+      dead_units += dead;
+      if (unit_states) unit_states->dead[index][std::size_t(u)] = dead;
     }
     if (l.act_row < 0) return;
     LayerRecord& r = records[std::size_t(l.act_row)];
     const Moments am = moments(a);
     r.act_mean = am.mean;
     r.act_std = am.std;
-    const double units = double(l.out_units);
-    r.inactive_fraction = double((buf.z.array() <= T(0)).count()) / units;
-    r.dead_fraction = double((buf.dphi.array() == T(0)).count()) / units;
+    // inactive_fraction stays per value: a (channel, position) with z <= 0 on every probe input.
+    r.inactive_fraction = double((buf.z.array() <= T(0)).count()) / double(l.out_units);
+    r.dead_fraction = double(dead_units) / double(tracked);
     // prelu's largest slope is 1 (its positive side) for slopes in [0, 1].
     const double max_derivative =
         l.kind == LayerKind::prelu ? 1.0 : activation_max_derivative(l.activation);

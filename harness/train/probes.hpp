@@ -69,7 +69,11 @@ template <class T>
 ProbeOutcome measure_probe(Network<T>& net, Task task, bool cross_entropy, ProbeSet<T>& probe,
                            std::vector<LayerRecord>& records, UnitStates* units);
 
-// The units of each activation layer (lifecycle.csv), and the row each one reports on.
+// layer, kind, fan_in, fan_out, output and (conv2d rows) the shape columns of every row.
+void describe_rows(const NetworkLayout& layout, std::vector<LayerRecord>& records);
+
+// The tracked units (tracked_units: channels on images) of each activation layer
+// (lifecycle.csv), and the row each one reports on.
 std::vector<long> activation_widths(const NetworkLayout& layout);
 std::vector<int> activation_rows(const NetworkLayout& layout);
 

@@ -39,6 +39,9 @@ struct LayerRecord {
   double preact_std = kNaN;
   double act_mean = kNaN;
   double act_std = kNaN;
+  // Units of an activation on images (H W > 1) are its channels for dead_fraction (a filter
+  // with phi' == 0 at every position of every probe input; tracked_units in lifecycle.hpp),
+  // and its (channel, position) values for inactive_fraction and saturated_fraction.
   double dead_fraction = kNaN;       // units with phi'(z) == 0 on every probe input
   double inactive_fraction = kNaN;   // units with z <= 0 on every probe input
   double saturated_fraction = kNaN;  // (unit, input) pairs with |phi'(z)| < 1% of max |phi'|
@@ -53,9 +56,18 @@ struct LayerRecord {
   double gate = kNaN;
   // From the training forward pass (every step, no probe pass), on the row feeding an
   // activation: the share of its units with phi' = 0 on every example of this step's batch,
-  // and how many units fired on no training example of the last log.dead_window steps.
+  // and how many units fired on no training example of the last log.dead_window steps
+  // (units: channels on images, as dead_fraction).
   double batch_dead_fraction = kNaN;
   double window_dead_units = kNaN;
+  // conv2d rows only (NaN on every other row): C_in, C_out, k, the stride, and the output's
+  // H' x W'. Whole numbers, kept as doubles so that "none" is NaN like every missing cell.
+  double c_in = kNaN;
+  double c_out = kNaN;
+  double kernel = kNaN;
+  double stride = kNaN;
+  double height = kNaN;
+  double width = kNaN;
 };
 
 // One row of steps.csv.

@@ -117,15 +117,7 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
                            std::vector<double>(std::size_t(num_rows), kNaN)};
   std::vector<double> prev_weight_norms(std::size_t(num_rows), kNaN);
   bool have_update_norms = false;  // the last update measured itself (and the weights it wrote)
-  for (long l = 0; l < num_rows; ++l) {
-    const RowInfo& row = layout.rows[std::size_t(l)];
-    LayerRecord& r = layers[std::size_t(l)];
-    r.layer = int(l + 1);
-    r.kind = row.kind;
-    r.fan_in = row.fan_in;
-    r.fan_out = row.fan_out;
-    r.output = row.kind == RowKind::output;
-  }
+  describe_rows(layout, layers);
 
   DivergenceWindow window = make_divergence_window(config.log.divergence_window, layers);
   DeadUnitTracker<T> dead_units = make_dead_unit_tracker<T>(layout, config.log.dead_window);
