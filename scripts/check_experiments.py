@@ -318,10 +318,10 @@ def check_cnn(name, runs, layers):
               f"last within 0.5 (range {prof.min():.3g}..{prof.max():.3g}) and rising towards "
               f"the output from conv 2 on (smallest step {np.diff(prof[1:]).min():.3g})")
         tanh = pd.concat([th, to])
-        check(tag, (tanh["final_probe_accuracy"] > 0.5).all() and
+        check(tag, (tanh["final_probe_accuracy"] > 0.4).all() and
               (tanh["max_dead_fraction_final"] == 0).all(),
               f"tanh trains at every depth with both inits: probe accuracy "
-              f"{fmt(tanh['final_probe_accuracy'])} > 0.5 (chance 0.1), no dead filter")
+              f"{fmt(tanh['final_probe_accuracy'])} > 0.4 (chance 0.1), no dead filter")
         rd = rh[rh["depth"] == deep].iloc[0]
         od = ro[ro["depth"] == deep].iloc[0]
         check(tag, rd["final_probe_accuracy"] < 0.2 and rd["max_dead_fraction_final"] >= 0.75
