@@ -21,13 +21,13 @@ inline constexpr int kMaxResidualNesting = 4;     // residual blocks inside resi
 
 // Reads the "model" object. Throws InputError naming the key's JSON path: unknown keys and
 // layer kinds, values out of range, a residual `every` that does not divide depth - 1, norm
-// keys without a norm (norm_momentum without batch norm), prelu_init without prelu, and
-// model.layers together with any shorthand key it replaces.
+// keys without a norm (norm_momentum without batch norm), prelu_init without prelu, residual
+// with conv, depth 0 without conv, and model.layers with any shorthand key it replaces.
 ModelConfig parse_model(ObjectReader r);
 
 // The canonical "model" object of to_json: today's keys in today's order, then the keys of a
-// feature that is on (prelu_init with prelu, norm* with a norm, residual); with model.layers,
-// the list and the init keys only. So a plain config's document, and its run id, are unchanged.
+// feature that is on (prelu_init with prelu, norm* with a norm, residual, conv); with
+// model.layers, the list and the init keys only. So a plain config's document, and its run id, are unchanged.
 Json model_to_json(const ModelConfig& m);
 
 // The hidden layers, as the network builds them (the output layer is appended by the network):
