@@ -286,6 +286,76 @@ def check_remedies(name, runs, layers):
               f"{rp['final_loss']:.3g})")
 
 
+def check_cnn(name, runs, layers):
+    """experiments/g_cnn: vanilla CNNs (written-out conv stacks) on Fashion-MNIST."""
+    stack = runs["model.layers"].map(json.loads)
+    runs = runs.assign(
+        depth=stack.map(lambda s: sum(l["kind"] == "conv2d" for l in s)),
+        act=stack.map(lambda s: next(l["activation"] for l in s if l["kind"] == "activation")))
+    init_rows = layers[(layers["step"] == 0) & (layers["kind"] == "conv2d")]
+    for seed, r in runs.groupby("seed"):
+        tag = f"{name} seed {seed}"
+        flow = r[np.isclose(r["train.lr"], 0.05)]
+        by = {(a, i): g.sort_values("depth") for (a, i), g in flow.groupby(["act", "model.init"])}
+        deep = int(flow["depth"].max())
+        th, to = by[("tanh", "he_normal")], by[("tanh", "delta_orthogonal")]
+        rh, ro = by[("relu", "he_normal")], by[("relu", "delta_orthogonal")]
+        # He kernels put tanh in the chaotic phase (sigma_w^2 = 2 > 1): the backward signal grows
+        # towards the input, more the deeper the net; delta-orthogonal at gain 1 does not.
+        dh, do = th["delta_ratio_log10_init"].to_numpy(), to["delta_ratio_log10_init"].to_numpy()
+        check(tag, np.all(np.diff(dh) > 0) and dh[-1] - dh[0] > 0.25 and dh[-1] > do[-1] + 0.3
+              and np.all(np.diff(do) <= 0.05),
+              f"tanh delta ratio at init over depth {fmt(th['depth'])}: He {fmt(dh)} grows with "
+              f"depth (by > 0.25), delta-orthogonal {fmt(do)} does not, He > delta-orthogonal + "
+              f"0.3 at depth {deep}")
+        # delta-orthogonal tanh: every conv layer's delta within half a decade of the output's,
+        # and falling smoothly towards the input (tanh' < 1 only): no layer above its successor.
+        rid = to[to["depth"] == deep]["run_id"].iloc[0]
+        d = init_rows[init_rows["run_id"] == rid].sort_values("layer")["delta_norm"].to_numpy()
+        prof = np.log10(d / d[-1])
+        check(tag, np.all(np.abs(prof) < 0.5) and np.all(np.diff(prof[1:]) > -0.02),
+              f"tanh delta-orthogonal depth {deep}: log10 delta by conv layer relative to the "
+              f"last within 0.5 (range {prof.min():.3g}..{prof.max():.3g}) and rising towards "
+              f"the output from conv 2 on (smallest step {np.diff(prof[1:]).min():.3g})")
+        tanh = pd.concat([th, to])
+        check(tag, (tanh["final_probe_accuracy"] > 0.4).all() and
+              (tanh["max_dead_fraction_final"] == 0).all(),
+              f"tanh trains at every depth with both inits: probe accuracy "
+              f"{fmt(tanh['final_probe_accuracy'])} > 0.4 (chance 0.1), no dead filter")
+        rd = rh[rh["depth"] == deep].iloc[0]
+        od = ro[ro["depth"] == deep].iloc[0]
+        check(tag, rd["final_probe_accuracy"] < 0.2 and rd["max_dead_fraction_final"] >= 0.75
+              and od["final_probe_accuracy"] < 0.2 and
+              rh[rh["depth"] == rh["depth"].min()]["final_probe_accuracy"].iloc[0] > 0.5,
+              f"relu at depth {deep} dies and stays at chance: He probe accuracy "
+              f"{rd['final_probe_accuracy']:.3g}, worst layer {rd['max_dead_fraction_final']:.3g} "
+              f"dead (>= 0.75); delta-orthogonal {od['final_probe_accuracy']:.3g} (< 0.2); He at "
+              f"depth {int(rh['depth'].min())} trains "
+              f"({rh['final_probe_accuracy'].iloc[0]:.3g} > 0.5)")
+        # An orthogonal 1x1 mixing of relu outputs (all >= 0) leaves some filters with no positive
+        # input at all: relu cannot be isometric, and delta-orthogonal relu is born with dead
+        # filters, more than He's at depth >= 16.
+        born_o = ro[ro["depth"] >= 16]["max_dead_fraction_init"].to_numpy()
+        born_h = rh[rh["depth"] >= 16]["max_dead_fraction_init"].to_numpy()
+        check(tag, np.all(born_o > born_h) and np.all(born_o >= 0.375) and
+              (tanh["max_dead_fraction_init"] == 0).all(),
+              f"relu delta-orthogonal is born with dead filters at depth 16, {deep}: "
+              f"{fmt(born_o)} (>= 0.375, > He's {fmt(born_h)}); tanh none")
+        lr = r[(r["act"] == "relu") & (r["model.init"] == "he_normal") &
+               (r["depth"] == r["depth"].min())].sort_values("train.lr")
+        low, high = lr[lr["train.lr"] <= 0.1], lr[lr["train.lr"] >= 0.5]
+        # A diverged run stops with non-finite weights: it counts as lost, like a dead one.
+        lost = (high["status"] == "diverged") | ((high["max_dead_fraction_final"] >= 0.75) &
+                                                 (high["final_probe_accuracy"] < 0.2))
+        check(tag, lost.all() and (low["max_dead_fraction_final"] <= 0.5).all() and
+              (low["final_probe_accuracy"] > 0.5).all(),
+              f"relu/He depth {int(lr['depth'].min())}, lr {fmt(lr['train.lr'])}: worst layer dead "
+              f"at the end {fmt(lr['max_dead_fraction_final'])}, probe accuracy "
+              f"{fmt(lr['final_probe_accuracy'])}, status {list(lr['status'])}: lr <= 0.1 keeps "
+              f"over half of every layer and trains (> 0.5); lr >= 0.5 diverges or loses >= 0.75 "
+              f"of a layer at chance")
+
+
 EXPERIMENTS = {
     "a_vanishing": check_vanishing,
     "b_dying_relu": check_dying,
@@ -293,6 +363,7 @@ EXPERIMENTS = {
     "d_initialization": check_initialization,
     "e_remedies": check_remedies,
     "f_fashion_mnist": check_fashion,
+    "g_cnn": check_cnn,
 }
 
 

@@ -5,7 +5,7 @@
 # OUT_DIR/<name>-fig<NN>.png (in cell order, for papers and slides). Fails if a notebook raises
 # or draws no figure. The python3 first on PATH may not be Debian's, so the kernel is pinned to
 # /usr/bin/python3 by a kernelspec in a temporary JUPYTER_PATH.
-# usage: execute_notebooks.sh RESULTS_ROOT OUT_DIR [EXPERIMENT ...]   (default: all six)
+# usage: execute_notebooks.sh RESULTS_ROOT OUT_DIR [EXPERIMENT ...]   (default: all seven)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 [ $# -ge 2 ] || { echo "usage: $0 RESULTS_ROOT OUT_DIR [EXPERIMENT ...]" >&2; exit 2; }
@@ -14,7 +14,7 @@ mkdir -p "$2"
 out="$(cd "$2" && pwd)"
 shift 2
 experiments=("$@")
-[ ${#experiments[@]} -gt 0 ] || experiments=(a_vanishing b_dying_relu c_exploding d_initialization e_remedies f_fashion_mnist)
+[ ${#experiments[@]} -gt 0 ] || experiments=(a_vanishing b_dying_relu c_exploding d_initialization e_remedies f_fashion_mnist g_cnn)
 
 jupyter_dir="$(mktemp -d)"
 trap 'rm -rf "$jupyter_dir"' EXIT

@@ -231,3 +231,22 @@ TEST_CASE("Summary ratios use the first and last dense/output rows; NaN rows do 
   CHECK(std::isnan(none.delta_ratio_log10_final));
   CHECK(std::isnan(none.max_dead_fraction_init));
 }
+
+TEST_CASE("Summary ratios of a conv stem start at its first conv2d row", "[summary][conv]") {
+  // conv2d, conv2d, output (a stem before a bare read-out, model.conv with depth 0): layer 1 is
+  // the first conv, not the output layer compared with itself (which would read 0).
+  std::vector<LayerRecord> rows(3);
+  const double grad[] = {1e-3, 1e-2, 1.0}, delta[] = {1e2, 1e1, 1.0};
+  for (int i = 0; i < 3; ++i) {
+    rows[std::size_t(i)].layer = i + 1;
+    rows[std::size_t(i)].kind = i < 2 ? RowKind::conv2d : RowKind::output;
+    rows[std::size_t(i)].output = i == 2;
+    rows[std::size_t(i)].grad_w_norm = grad[i];
+    rows[std::size_t(i)].delta_norm = delta[i];
+  }
+  RunSummary s;
+  fill_flow_indicators(s, rows, rows);
+  CHECK_THAT(s.grad_ratio_log10_init, WithinAbs(-3.0, 1e-12));
+  CHECK_THAT(s.delta_ratio_log10_init, WithinAbs(2.0, 1e-12));
+  CHECK_THAT(s.grad_ratio_log10_final, WithinAbs(-3.0, 1e-12));
+}

@@ -24,10 +24,12 @@ double max_dead(const std::vector<LayerRecord>& layers) {
 }
 
 // The ratios compare weight layers: the first and the last row with a weight matrix of the
-// forward path (conv2d, dense or output). A norm, prelu or residual row has other tensors, and
-// a projection sits on a skip, so neither may stand for "the first layer".
+// forward path (dense, conv2d or output). A norm, prelu or residual row has other tensors, and
+// a projection sits on a skip, so neither may stand for "the first layer". A conv net's layer 1
+// is its first conv2d: without it a stem of convs before a bare read-out would compare the
+// output layer with itself (ratio 0 whatever the gradient does).
 bool weight_row(const LayerRecord& r) {
-  return r.kind == RowKind::conv2d || r.kind == RowKind::dense || r.kind == RowKind::output;
+  return r.kind == RowKind::dense || r.kind == RowKind::conv2d || r.kind == RowKind::output;
 }
 
 struct FirstLast {

@@ -9,8 +9,8 @@
 namespace gradflow {
 
 // log10 first- over last-layer norms (grad_w_norm and delta_norm; of the first and the last
-// row of kind dense or output, whatever norm, prelu, residual or projection rows sit between)
-// and the largest per-layer dead fraction (over the rows that have one), at init and at the
+// row of kind dense, conv2d or output, whatever norm, prelu, residual or projection rows sit
+// between) and the largest per-layer dead fraction (over the rows that have one), at init and at the
 // end. An empty `init` (no step logged) leaves NaN.
 void fill_flow_indicators(RunSummary& summary, const std::vector<LayerRecord>& init,
                           const std::vector<LayerRecord>& last);
