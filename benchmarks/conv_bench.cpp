@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "config/config.hpp"
 #include "nn/layers/layers.hpp"
 #include "nn/loss.hpp"
@@ -29,13 +30,7 @@
 namespace {
 
 using namespace gradflow;
-
-// CPU time of this process (the machine is shared; torch_peer.py uses process_time too).
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
+using namespace gradflow::bench;
 
 constexpr long kBatch = 64, kClasses = 10, kExamples = 512;
 const Shape kInput{1, 28, 28};
@@ -181,19 +176,6 @@ struct GemmStep {
     return (cpu_seconds() - t0) / double(reps);
   }
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-Json stats(const std::vector<double>& v) {
-  return {{"median", median(v)},
-          {"min", *std::min_element(v.begin(), v.end())},
-          {"max", *std::max_element(v.begin(), v.end())},
-          {"all", v}};
-}
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "config/config.hpp"
 #include "nn/gemm_backend.hpp"
 #include "nn/network.hpp"
@@ -24,15 +25,12 @@
 namespace {
 
 using namespace gradflow;
-// CPU time of this process, not wall time: the machine is shared with other work, and wall
-// time would count the time slices they take. (torch_peer.py uses time.process_time too.)
+using bench::median;
+using bench::stats;
+// CPU time of this process (bench_stats.hpp), as a chrono duration.
 struct Clock {
   using time_point = std::chrono::duration<double>;
-  static time_point now() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return time_point(double(t.tv_sec) + 1e-9 * double(t.tv_nsec));
-  }
+  static time_point now() { return time_point(bench::cpu_seconds()); }
 };
 using gradflow::Json;
 
@@ -131,18 +129,6 @@ double time_gemm(const NetworkLayout& layout, bool f32, long reps) {
 
 long reps_for(double seconds_per_step, double min_time) {
   return std::max(5L, long(min_time / std::max(seconds_per_step, 1e-7)));
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-Json stats(const std::vector<double>& v) {
-  return {{"median", median(v)},
-          {"min", *std::min_element(v.begin(), v.end())},
-          {"max", *std::max_element(v.begin(), v.end())}};
 }
 
 std::string cpu_model() {
