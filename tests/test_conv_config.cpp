@@ -371,4 +371,12 @@ TEST_CASE("a model.conv run on a tiny .npy image set trains and writes its recor
   const Json recorded = Json::parse(read_text(dir.file("out/config.json")));
   CHECK(recorded["model"]["conv"]["channels"].dump() == "[4,4]");
   CHECK(recorded["provenance"]["layers"][0]["kind"] == "conv2d");
+
+  // Its report names the conv layers before the dense stack, and the rows by kind.
+  const CliResult report = gradflow_cli("report " + dir.file("out"));
+  INFO(report.output);
+  REQUIRE(report.code == 0);
+  const std::string page = read_text(dir.file("out/report.html"));
+  CHECK(contains(page, "2 conv2d layers, then 1 hidden dense layer of width 8"));
+  CHECK(contains(page, "1 conv2d<"));
 }

@@ -99,8 +99,15 @@ std::string header_section(const ReportData& d) {
     const RunData& r = d.runs.front();
     std::string text = "Single run folder <code>" + escape(d.folder.dir) + "</code>: ";
     if (!r.activation.empty()) text += escape(r.activation) + ", ";
-    text += std::to_string(dense_rows(r)) + " hidden layers";
-    if (r.width > 0) text += " of width " + std::to_string(r.width);
+    // A CNN: its conv layers first, then the dense layers (possibly none) on their features.
+    const long convs = long(std::count(r.kinds.begin(), r.kinds.end(), "conv2d"));
+    const long dense = long(dense_rows(r));
+    if (convs > 0)
+      text += std::to_string(convs) + (convs == 1 ? " conv2d layer, then " : " conv2d layers, then ") +
+              std::to_string(dense) + (dense == 1 ? " hidden dense layer" : " hidden dense layers");
+    else
+      text += std::to_string(dense) + " hidden layers";
+    if (r.width > 0 && dense_rows(r) > 0) text += " of width " + std::to_string(r.width);
     if (!plain_kinds(r)) {  // the other kinds of layers.csv rows, in first-seen order
       std::vector<std::string> kinds;
       for (const std::string& k : r.kinds)
