@@ -38,24 +38,9 @@ const Shape kInput{1, 28, 28};
 // conv3x3(1->16, same) relu conv3x3(16->16) relu maxpool2 conv relu conv relu maxpool2
 // flatten (16 7 7 = 784) -> dense(10): torch_peer.py --cnn builds the same.
 std::vector<LayerSpec> cnn_specs() {
-  auto conv = [](long c) {
-    LayerSpec s;
-    s.kind = LayerKind::conv2d;
-    s.channels = c;
-    s.kernel = 3;
-    s.padding = Padding::same;
-    return s;
-  };
-  LayerSpec relu;
-  relu.kind = LayerKind::activation;
-  relu.activation = {Activation::relu, 0.0};
-  LayerSpec pool;
-  pool.kind = LayerKind::max_pool;
-  pool.kernel = 2;
-  pool.stride = 2;
-  LayerSpec flatten;
-  flatten.kind = LayerKind::flatten;
-  return {conv(16), relu, conv(16), relu, pool, conv(16), relu, conv(16), relu, pool, flatten};
+  const LayerSpec conv = conv2d_layer(16), relu = activation_layer({Activation::relu, 0.0}),
+                  pool = pool_layer(LayerKind::max_pool);
+  return {conv, relu, conv, relu, pool, conv, relu, conv, relu, pool, layer_of(LayerKind::flatten)};
 }
 
 // Everything one step touches, allocated once (as in train()).

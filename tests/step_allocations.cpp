@@ -93,21 +93,12 @@ long allocations_in_steps(const std::string& json) {
 // update), every step. Counts steps 1..steps-1 (step 0 sizes whatever is sized lazily).
 template <class T>
 long conv_allocations_in_steps(Optimizer optimizer, long steps) {
-  auto spec = [](LayerKind kind) {
-    LayerSpec s;
-    s.kind = kind;
-    return s;
-  };
-  LayerSpec conv1 = spec(LayerKind::conv2d), conv2 = spec(LayerKind::conv2d);
-  conv1.channels = 8;
-  conv2.channels = 8;
-  conv2.stride = 2;
-  LayerSpec relu = spec(LayerKind::activation);
-  relu.activation = {Activation::relu, 0.0};
-  LayerSpec pool = spec(LayerKind::max_pool);
-  pool.kernel = pool.stride = 2;
+  const LayerSpec relu = activation_layer({Activation::relu, 0.0});
   const NetworkLayout layout = make_network_layout(
-      Shape{2, 28, 28}, {conv1, relu, pool, conv2, relu, spec(LayerKind::flatten)}, 5);
+      Shape{2, 28, 28},
+      {conv2d_layer(8), relu, pool_layer(LayerKind::max_pool), conv2d_layer(8, 3, Padding::same, 2),
+       relu, layer_of(LayerKind::flatten)},
+      5);
   Rng rng = make_rng(7, "init");
   Network<T> net = make_network<T>(layout);
   set_parameters(net, initial_parameters(layout, WeightInitSpec{}, BiasInitSpec{}, rng));

@@ -161,47 +161,50 @@ TEST_CASE("the image shape reaches the layout; a plain MLP still reads it flat",
   CHECK(ln.tensors[2].rows == 6 * 25);
 }
 
+namespace {
+
+// The initial parameters a model config draws on an image of `image` (C, H, W).
+Parameters initial_on(const std::string& model_json, std::vector<long> image, std::uint64_t seed) {
+  const Config c = model(model_json);
+  Rng rng = make_rng(seed, "init");
+  return initial_parameters(layout_on(c, std::move(image)), c.model.weight_init_spec(),
+                            c.model.bias_init, rng);
+}
+
+double rms(const MatD& w) { return std::sqrt(w.squaredNorm() / double(w.size())); }
+
+}  // namespace
+
 TEST_CASE("model.init draws conv kernels with fan_in = C_in k k", "[conv][init]") {
-  const Config c = model(R"({"conv": {"channels": [32, 32], "kernel": 3}, "depth": 0,
-                             "init": "he_normal"})");
-  const NetworkLayout layout = layout_on(c, {4, 6, 6});
-  Rng rng = make_rng(7, "init");
-  const Parameters p =
-      initial_parameters(layout, c.model.weight_init_spec(), c.model.bias_init, rng);
+  const Parameters p = initial_on(R"({"conv": {"channels": [32, 32], "kernel": 3}, "depth": 0,
+                                      "init": "he_normal"})",
+                                  {4, 6, 6}, 7);
   const MatD& w2 = p.tensors[2];  // W2: (32, 32 x 3 x 3)
   REQUIRE(w2.rows() == 32);
   REQUIRE(w2.cols() == 288);
-  const double rms = std::sqrt(w2.squaredNorm() / double(w2.size()));
-  INFO("rms " << rms << ", He: " << std::sqrt(2.0 / 288));
-  CHECK_THAT(rms, WithinRel(std::sqrt(2.0 / 288), 0.05));
-  const double rms1 = std::sqrt(p.tensors[0].squaredNorm() / double(p.tensors[0].size()));
-  INFO("first layer rms " << rms1 << ", He: " << std::sqrt(2.0 / 36));
-  CHECK_THAT(rms1, WithinRel(std::sqrt(2.0 / 36), 0.1));
+  INFO("rms " << rms(w2) << ", He: " << std::sqrt(2.0 / 288));
+  CHECK_THAT(rms(w2), WithinRel(std::sqrt(2.0 / 288), 0.05));
+  INFO("first layer rms " << rms(p.tensors[0]) << ", He: " << std::sqrt(2.0 / 36));
+  CHECK_THAT(rms(p.tensors[0]), WithinRel(std::sqrt(2.0 / 36), 0.1));
 }
 
 TEST_CASE("Xavier on a conv kernel: fan_out = C_out k k, as PyTorch", "[conv][init]") {
   // 8 -> 32 channels, 5 x 5: fan_in 200, fan_out 800; without the taps fan_out would be 32.
-  const Config c = model(R"({"conv": {"channels": [8, 32], "kernel": 5}, "depth": 0,
-                             "init": "xavier_normal"})");
-  const NetworkLayout layout = layout_on(c, {1, 8, 8});
-  Rng rng = make_rng(3, "init");
-  const Parameters p =
-      initial_parameters(layout, c.model.weight_init_spec(), c.model.bias_init, rng);
+  const Parameters p = initial_on(R"({"conv": {"channels": [8, 32], "kernel": 5}, "depth": 0,
+                                      "init": "xavier_normal"})",
+                                  {1, 8, 8}, 3);
   const MatD& w2 = p.tensors[2];  // W2: (32, 8 x 5 x 5)
   REQUIRE(w2.cols() == 200);
-  const double rms = std::sqrt(w2.squaredNorm() / double(w2.size()));
-  INFO("rms " << rms << ", Xavier: " << std::sqrt(2.0 / (200 + 800)));
-  CHECK_THAT(rms, WithinRel(std::sqrt(2.0 / (200 + 800)), 0.05));
+  INFO("rms " << rms(w2) << ", Xavier: " << std::sqrt(2.0 / (200 + 800)));
+  CHECK_THAT(rms(w2), WithinRel(std::sqrt(2.0 / (200 + 800)), 0.05));
 }
 
 TEST_CASE("delta_orthogonal puts the orthogonal matrix at the kernel's centre tap", "[conv][init]") {
   for (const char* padding : {"same", "valid", "circular"}) {
-    const Config c = model(std::string(R"({"conv": {"channels": [4], "kernel": 3, "padding": ")") +
-                           padding + R"("}, "depth": 0, "init": "delta_orthogonal"})");
-    const NetworkLayout layout = layout_on(c, {4, 6, 6});
-    Rng rng = make_rng(5, "init");
     const Parameters p =
-        initial_parameters(layout, c.model.weight_init_spec(), c.model.bias_init, rng);
+        initial_on(std::string(R"({"conv": {"channels": [4], "kernel": 3, "padding": ")") +
+                       padding + R"("}, "depth": 0, "init": "delta_orthogonal"})",
+                   {4, 6, 6}, 5);
     const MatD& w = p.tensors[0];  // (4, 4 x 3 x 3), column ci 9 + ky 3 + kx
     INFO("padding " << padding);
     MatD centre(4, 4);

@@ -20,32 +20,10 @@ using namespace gradflow;
 
 namespace {
 
-LayerSpec conv(long channels) {
-  LayerSpec s;
-  s.kind = LayerKind::conv2d;
-  s.channels = channels;
-  s.kernel = 3;
-  s.padding = Padding::same;
-  return s;
-}
-LayerSpec only(LayerKind kind) {
-  LayerSpec s;
-  s.kind = kind;
-  return s;
-}
-LayerSpec relu() {
-  LayerSpec s;
-  s.kind = LayerKind::activation;
-  s.activation = {Activation::relu, 0.0};
-  return s;
-}
-LayerSpec pool() {
-  LayerSpec s;
-  s.kind = LayerKind::max_pool;
-  s.kernel = 2;
-  s.stride = 2;
-  return s;
-}
+LayerSpec conv(long channels) { return conv2d_layer(channels); }
+LayerSpec only(LayerKind kind) { return layer_of(kind); }
+LayerSpec relu() { return activation_layer({Activation::relu, 0.0}); }
+LayerSpec pool() { return pool_layer(LayerKind::max_pool); }
 
 // (1, 6, 6) -> conv(4) -> relu -> max_pool 2 -> conv(3) -> relu -> flatten -> dense(3).
 NetworkLayout conv_layout() {

@@ -440,24 +440,18 @@ std::vector<LayerSpec> expand(const ModelConfig& m, std::vector<std::string>& pa
   if (m.conv) {  // the conv stem, then the dense stack below reads its flattened output
     const ConvConfig& c = *m.conv;
     for (std::size_t i = 0; i < c.channels.size(); ++i) {
-      LayerSpec conv;
-      conv.kind = LayerKind::conv2d;
-      conv.channels = c.channels[i];
-      conv.kernel = c.kernel;
-      conv.stride = c.stride;
-      conv.padding = c.padding;
-      add(layers, conv, "/model/conv/channels/" + std::to_string(i));
+      add(layers, conv2d_layer(c.channels[i], c.kernel, c.padding, c.stride),
+          "/model/conv/channels/" + std::to_string(i));
       norm(layers);
       act(layers);
       if (c.pool == ConvPool::none || (long(i) + 1) % c.pool_every != 0) continue;
-      LayerSpec pool;
-      pool.kind = c.pool == ConvPool::max ? LayerKind::max_pool : LayerKind::avg_pool;
-      pool.kernel = pool.stride = c.pool_size;
-      add(layers, pool, "/model/conv/pool");
+      add(layers,
+          pool_layer(c.pool == ConvPool::max ? LayerKind::max_pool : LayerKind::avg_pool,
+                     c.pool_size),
+          "/model/conv/pool");
     }
-    LayerSpec to_dense;
-    to_dense.kind = c.global_pool ? LayerKind::global_avg_pool : LayerKind::flatten;
-    add(layers, to_dense, "/model/conv");
+    add(layers, layer_of(c.global_pool ? LayerKind::global_avg_pool : LayerKind::flatten),
+        "/model/conv");
   }
   if (!m.residual) {
     for (long l = 0; l < m.depth; ++l) {

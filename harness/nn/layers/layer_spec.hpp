@@ -79,4 +79,31 @@ struct LayerSpec {
   Padding padding = Padding::same;  // conv2d
 };
 
+// Specs of the kinds that need few keys, for the config's shorthand, tests and benchmarks.
+inline LayerSpec layer_of(LayerKind kind) {  // flatten, global_avg_pool, or a start
+  LayerSpec s;
+  s.kind = kind;
+  return s;
+}
+inline LayerSpec activation_layer(ActivationSpec activation) {
+  LayerSpec s = layer_of(LayerKind::activation);
+  s.activation = activation;
+  return s;
+}
+inline LayerSpec conv2d_layer(long channels, long kernel = 3, Padding padding = Padding::same,
+                              long stride = 1) {
+  LayerSpec s = layer_of(LayerKind::conv2d);
+  s.channels = channels;
+  s.kernel = kernel;
+  s.padding = padding;
+  s.stride = stride;
+  return s;
+}
+// max_pool or avg_pool: a size x size window moved by its size (no overlap, no padding).
+inline LayerSpec pool_layer(LayerKind kind, long size = 2) {
+  LayerSpec s = layer_of(kind);
+  s.kernel = s.stride = size;
+  return s;
+}
+
 }  // namespace gradflow
