@@ -152,6 +152,12 @@ TEST_CASE("damaged IDX and gzip data are InputErrors naming the file and what is
       Case{"zero dimension", idx_bytes(0x08, {0}, ""), "IDX dimension 1 is 0"},
       Case{"huge dimensions", idx_bytes(0x0E, {0xffffffff, 0xffffffff, 0xffffffff}, ""),
            "more than 64 GiB"},
+      // Products that pass 2^64 and wrap to 0, which an empty body would match (the fuzzer's
+      // find, and the same with every dimension under the 64 GiB cap on its own).
+      Case{"dimensions whose product wraps to 0",
+           idx_bytes(0x08, {2, 2, 8, 0x40000000, 0x20000000}, ""), "more than 64 GiB"},
+      Case{"float64 dimensions 2^12, 2^12, 2^12, 2^28, 16",
+           idx_bytes(0x0E, {0x1000, 0x1000, 0x1000, 0x10000000, 16}, ""), "more than 64 GiB"},
       Case{"gzip cut in the middle", gz.substr(0, gz.size() / 2), "truncated gzip stream"},
       Case{"gzip cut before its trailer", gz.substr(0, gz.size() - 4), "truncated gzip stream"},
       Case{"gzip header only", gz.substr(0, 10), "truncated gzip stream"},

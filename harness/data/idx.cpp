@@ -176,10 +176,11 @@ IdxArray parse_idx(std::string bytes, const std::string& file) {
   for (std::size_t d = 0; d < ndim; ++d) {
     const std::uint64_t dim = big_endian(p + 4 + 4 * d, 4);
     if (dim == 0) throw InputError(file, "", "IDX dimension " + std::to_string(d + 1) + " is 0");
-    // Each dim < 2^32, so the running product stays exact until it passes the cap.
-    count *= dim;
-    if (count > kMaxIdxBytes)
+    // Checked before multiplying: count (<= 2^36) times a dim (< 2^32) can pass 2^64 and wrap
+    // to a small number, even 0, which the size check below would then accept.
+    if (dim > kMaxIdxBytes / count)
       throw InputError(file, "", "IDX dimensions describe more than 64 GiB of values");
+    count *= dim;
     a.dims.push_back(static_cast<long>(dim));
   }
   const std::uint64_t need = count * element_size(a.type);
