@@ -383,3 +383,28 @@ TEST_CASE("a model.conv run on a tiny .npy image set trains and writes its recor
   CHECK(contains(page, "2 conv2d layers, then 1 hidden dense layer of width 8"));
   CHECK(contains(page, "1 conv2d<"));
 }
+
+TEST_CASE("a CNN sweep's report says there is no prediction instead of empty theory panels",
+          "[conv][report]") {
+  TempDir dir("conv-sweep-report");
+  write_tiny_images(dir, 64);
+  Json doc = Json::parse(kTinyRun);
+  doc["data"]["train_size"] = 48;
+  doc["data"]["probe_size"] = 16;
+  doc["train"]["steps"] = 4;
+  doc["log"]["every"] = 2;
+  doc["sweep"] = Json::parse(R"({"model.activation": ["relu", "tanh"]})");
+  write_text(dir.file("sweep.json"), doc.dump());
+  const CliResult run = gradflow_cli("run " + dir.file("sweep.json") + " --out " + dir.file("out") + " -q");
+  INFO(run.output);
+  REQUIRE(run.code == 0);
+  const CliResult report = gradflow_cli("report " + dir.file("out") + " -q");
+  INFO(report.output);
+  REQUIRE(report.code == 0);
+  const std::string page = read_text(dir.file("out/report.html"));
+  CHECK(contains(page, "<h3>grad_ratio_log10_init</h3>"));
+  CHECK(contains(page, "<h3>theory_grad_ratio_log10</h3>"));
+  CHECK(contains(page, "No run of this sweep has a mean-field prediction"));
+  CHECK_FALSE(contains(page, "theory_grad_ratio_log10, activation ="));  // no panels of nan
+  CHECK(contains(page, "no prediction for conv2d"));
+}

@@ -17,12 +17,6 @@
 namespace gradflow::cli {
 namespace {
 
-// Swept values as in run labels: strings bare, everything else compact JSON.
-std::string cell(const Json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 // Whole numbers below 10^5 as they are, larger ones as "1.2e9" (two significant digits).
 std::string work_number(double x) {
   char buf[48];
@@ -48,7 +42,7 @@ std::string table(const SweepPlan& plan) {
   rows.push_back(header);
   for (const RunSpec& run : plan.runs) {
     std::vector<std::string> row = {std::to_string(run.index), run.id};
-    for (const SweptValue& v : run.swept) row.push_back(cell(v.value));
+    for (const SweptValue& v : run.swept) row.push_back(v.label);
     rows.push_back(std::move(row));
   }
   return text_table(rows);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "config/config_reader.hpp"
+#include "config/run_label.hpp"
 #include "base/errors.hpp"
 
 namespace gradflow {
@@ -209,24 +210,6 @@ std::size_t count_runs(const std::vector<Axis>& axes, const std::string& source,
   return static_cast<std::size_t>(count);
 }
 
-// "depth" for model.depth, unless another swept key also ends in "depth": then the full key.
-std::vector<std::string> label_names(const std::vector<std::string>& keys) {
-  const auto last = [](const std::string& k) { return k.substr(k.rfind('.') + 1); };
-  std::vector<std::string> names;
-  for (const std::string& k : keys) {
-    std::size_t same = 0;
-    for (const std::string& other : keys) same += last(other) == last(k);
-    names.push_back(same > 1 ? k : last(k));
-  }
-  return names;
-}
-
-// Strings as they are, everything else as compact JSON (numbers in shortest form).
-std::string label_value(const Json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 std::string error_text(const InputError& e) {
   return e.path().empty() ? e.message() : e.path() + ": " + e.message();
 }
@@ -238,6 +221,17 @@ bool error_concerns(const InputError& e, const std::string& key) {
   const std::string parent = pointer.substr(0, pointer.rfind('/'));
   return e.path() == parent &&
          e.message().starts_with("unknown key " + in_quotes(key.substr(key.rfind('.') + 1)));
+}
+
+// Each swept key's labels, one per place in its list (in swept_keys' order; seeds have none).
+std::vector<std::vector<std::string>> axis_labels(const std::vector<Axis>& axes) {
+  std::vector<std::vector<std::string>> labels;
+  for (const Axis& axis : axes) {
+    if (axis.is_seeds) labels.emplace_back();
+    for (const AxisKey& k : axis.keys)
+      labels.push_back(distinct_labels(std::vector<Json>(k.values->begin(), k.values->end())));
+  }
+  return labels;
 }
 
 struct Expansion {
@@ -337,6 +331,7 @@ SweepPlan expand_sweep(const Json& doc, const std::string& source, std::size_t m
     for (const AxisKey& k : axis.keys) plan.swept_keys.push_back(k.key);
   }
   const std::vector<std::string> names = label_names(plan.swept_keys);
+  const std::vector<std::vector<std::string>> labels = axis_labels(axes);
   const Expansion x{base_doc, source, axes};
   std::unordered_map<std::string, std::size_t> index_of_id;
   plan.runs.reserve(count);
@@ -353,12 +348,13 @@ SweepPlan expand_sweep(const Json& doc, const std::string& source, std::size_t m
     for (std::size_t a = 0; a < axes.size(); ++a) {
       for (SweptValue& v : point_values(axes[a], point[a])) {
         set_dotted(run_doc, v.key, v.value);
+        const std::vector<std::string>& key_labels = labels[run.swept.size()];
+        v.label = key_labels.empty() ? label_value(v.value) : key_labels[point[a]];
         run.swept.push_back(std::move(v));
       }
     }
-    for (std::size_t k = 0; k < run.swept.size(); ++k) {
-      run.label += (k ? "/" : "") + names[k] + "=" + label_value(run.swept[k].value);
-    }
+    for (std::size_t k = 0; k < run.swept.size(); ++k)
+      run.label += (k ? "/" : "") + names[k] + "=" + run.swept[k].label;
     try {
       run.config = parse_config(run_doc, source);
     } catch (const InputError& e) {

@@ -16,6 +16,7 @@ struct SweptValue {
   std::string key;
   Json value;
   std::string path;  // the sweep entry that set it: "/sweep/model.depth/2", "/sweep/seeds"
+  std::string label;  // the value in the run's label (config/run_label.hpp): "relu", "0.1"
 };
 
 struct RunSpec {

@@ -29,6 +29,39 @@ std::string shorten(const std::string& s, std::size_t max_chars) {
   return s;
 }
 
+// Labels cut to `max_chars` so that they still tell the rows apart: when some are too long,
+// the words every label starts with go first ("conv8 relu maxpool4 7x(…)" and "… 15x(…)"
+// become "…7x(…)" and "…15x(…)"), then each is shortened from the end.
+std::vector<std::string> distinct_shorten(const std::vector<std::string>& labels,
+                                          std::size_t max_chars) {
+  const bool too_long = std::any_of(labels.begin(), labels.end(), [&](const std::string& l) {
+    return shorten(l, max_chars) != l;
+  });
+  if (!too_long || labels.size() < 2) {
+    std::vector<std::string> out;
+    for (const std::string& l : labels) out.push_back(shorten(l, max_chars));
+    return out;
+  }
+  // The longest prefix of whole words (ending at a space) that every label shares.
+  std::size_t common = labels[0].size();
+  for (const std::string& l : labels) {
+    std::size_t n = 0;
+    while (n < common && n < l.size() && l[n] == labels[0][n]) ++n;
+    common = n;
+  }
+  const std::size_t space = common == 0 ? std::string::npos : labels[0].rfind(' ', common - 1);
+  const std::size_t cut = space == std::string::npos ? 0 : space + 1;
+  std::vector<std::string> out;
+  for (const std::string& l : labels)
+    out.push_back(cut ? shorten("\xE2\x80\xA6" + l.substr(cut), max_chars) : shorten(l, max_chars));
+  return out;
+}
+
+// A label's text with the full label as its hover title when it was cut.
+std::string label_text(const std::string& full, const std::string& shown) {
+  return (shown == full ? "" : "<title>" + escape(full) + "</title>") + escape(shown);
+}
+
 std::string open_svg(double width, double height, const std::string& title) {
   return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + coord(width) + "\" height=\"" +
          coord(height) + "\" viewBox=\"0 0 " + coord(width) + " " + coord(height) +
@@ -309,8 +342,10 @@ std::string heatmap_fill(const Heatmap& m, double v) {
 
 std::string heatmap(const Heatmap& m) {
   const std::size_t rows = m.y_labels.size(), cols = m.x_labels.size();
+  // Row labels up to 40 characters (a swept layer stack's description needs them).
+  const std::vector<std::string> y_shown = distinct_shorten(m.y_labels, 40);
   double label_w = 0;
-  for (const std::string& l : m.y_labels) label_w = std::max(label_w, text_width(shorten(l, 24)));
+  for (const std::string& l : y_shown) label_w = std::max(label_w, text_width(l));
   const double left = std::max(label_w + 14, 30.0);
   const double top = m.y_label.empty() ? 30 : 50;
   const double cw = m.cell_width, ch = m.cell_height;
@@ -363,12 +398,13 @@ std::string heatmap(const Heatmap& m) {
          "\" fill=\"none\" stroke=\"#444444\"/>";
   const std::size_t y_every = std::max<std::size_t>(1, (rows + m.max_y_labels - 1) / m.max_y_labels);
   for (std::size_t r = 0; r < rows; r += y_every)
-    out += text(-6, ch * (double(r) + 0.5) + 4.5, escape(shorten(m.y_labels[r], 24)),
+    out += text(-6, ch * (double(r) + 0.5) + 4.5, label_text(m.y_labels[r], y_shown[r]),
                 "text-anchor=\"end\"");
   const std::size_t x_every = std::max<std::size_t>(1, (cols + m.max_x_labels - 1) / m.max_x_labels);
   const std::size_t max_chars = std::max<std::size_t>(3, std::size_t(cw * double(x_every) / kCharWidth));
+  const std::vector<std::string> x_shown = distinct_shorten(m.x_labels, max_chars);
   for (std::size_t c = 0; c < cols; c += x_every)
-    out += text(cw * (double(c) + 0.5), gh + 18, escape(shorten(m.x_labels[c], max_chars)),
+    out += text(cw * (double(c) + 0.5), gh + 18, label_text(m.x_labels[c], x_shown[c]),
                 "text-anchor=\"middle\"");
   if (!m.x_label.empty())
     out += text(std::max(0.5 * gw, 0.5 * x_label_w + 8 - left), gh + 40, escape(m.x_label),

@@ -231,9 +231,20 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
   out += heading(l.metric, text_metric || theory.empty() ? "" : "measured");
   out += heatmap_row(d, l, l.metric, l.metric, lo, hi);
   if (!theory.empty()) {
-    out += heading(theory, "the mean-field prediction of the metric above, on the same colour "
-                           "scale (where the caveats below apply, expect a gap)");
-    out += heatmap_row(d, l, theory, theory, lo, hi);
+    // A sweep with no prediction anywhere (a CNN: "no prediction for conv2d") gets a line, not
+    // panels of empty cells.
+    double theory_lo = std::numeric_limits<double>::infinity(), theory_hi = -theory_lo;
+    for (const std::string& v : l.panel_values)
+      pivot_range(panel_pivot(d, l, v, theory), theory_lo, theory_hi);
+    if (theory_lo <= theory_hi) {
+      out += heading(theory, "the mean-field prediction of the metric above, on the same colour "
+                             "scale (where the caveats below apply, expect a gap)");
+      out += heatmap_row(d, l, theory, theory, lo, hi);
+    } else {
+      out += heading(theory, "") +
+             p("No run of this sweep has a mean-field prediction (each run's caveats say why).",
+               "note");
+    }
   }
   if (!text_metric && find_column(d.folder.runs, "verdict")) {
     out += heading("verdict", "");

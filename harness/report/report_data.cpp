@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "config/config.hpp"
+#include "config/run_label.hpp"
 #include "base/csv_table.hpp"
 #include "base/errors.hpp"
 #include "run/sweep_output.hpp"
@@ -167,6 +168,22 @@ void read_caveats(const std::string& run_dir, RunData& run) {
   }
 }
 
+// A swept column's cells as the run labels write them (config/run_label.hpp), so a swept
+// layer list reads "conv8 relu 7x(conv8 relu)" in headings, heatmap rows and the run table
+// instead of its JSON. Only lists and objects change; words and numbers stay as they are.
+void readable_cells(CsvTable& runs, std::size_t column) {
+  std::vector<Json> values;
+  for (const auto& row : runs.rows) {
+    const std::string& cell = row[column];
+    Json v = Json::parse(cell, nullptr, false);
+    if (cell.empty() || (cell.front() != '[' && cell.front() != '{') || v.is_discarded())
+      v = Json(cell);
+    values.push_back(std::move(v));
+  }
+  const std::vector<std::string> labels = distinct_labels(values);
+  for (std::size_t r = 0; r < runs.rows.size(); ++r) runs.rows[r][column] = labels[r];
+}
+
 }  // namespace
 
 std::vector<std::size_t> rows_with(const RunData& run, RowQuantity q) {
@@ -236,6 +253,8 @@ ReportData load_report_data(const std::string& dir,
         data.name = doc["name"].get<std::string>();
     }
   }
+  for (const std::string& k : data.swept_keys)
+    readable_cells(data.folder.runs, require_column(data.folder.runs, k));
   const CsvTable layers = read_csv_table(in_dir(dir, "layers.csv"));
   const CsvTable steps = read_csv_table(in_dir(dir, "steps.csv"));
   const auto layer_rows = rows_by_run(layers, sweep);
