@@ -105,14 +105,13 @@ struct Step {
   }
 };
 
-// The step's products on preallocated matrices of the same shapes, chunked as conv2d runs
-// them (conv2d_chunk): per conv layer and chunk product = patches W^T, dW += dproduct^T
-// patches, dpatches = dproduct W (not for the first layer, whose input needs no gradient);
-// for the dense layer z = W a, dW = dz a^T, da = W^T dz.
+// The step's products on preallocated matrices of the same shapes, as conv2d runs them: per
+// conv layer and example, out_n = patches_n W^T, dW += dout_n^T patches_n, and (not for the
+// first layer, whose input needs no gradient) din_n = dpatches_n flipped, the stride-1
+// input-gradient convolution; for the dense layer z = W a, dW = dz a^T, da = W^T dz.
 struct GemmStep {
   struct Conv {
-    Mat<float> patches, w, product, dw, dpatches;
-    std::vector<long> chunk_rows;
+    Mat<float> patches, w, out, dw, dpatches, flipped, din;
     bool input_gradient;
   };
   std::vector<Conv> convs;
@@ -123,16 +122,16 @@ struct GemmStep {
     for (const Layer& l : layout.layers) {
       if (l.kind == LayerKind::conv2d) {
         const long positions = l.out_shape.positions(), k = l.in_shape.c * l.kernel * l.kernel;
-        const long chunk = conv2d_chunk(l, kBatch, sizeof(float)), rows = positions * chunk;
-        const long c = l.out_shape.c;
+        const long c = l.out_shape.c, in_positions = l.in_shape.positions();
+        const long k_out = c * l.kernel * l.kernel;
         const bool din = l.id > 0;
-        Conv conv{Mat<float>::Constant(rows, k, 0.5f), Mat<float>::Constant(c, k, 0.01f),
-                  Mat<float>::Zero(rows, c), Mat<float>::Zero(c, k), Mat<float>::Zero(rows, k),
-                  {}, din};
-        for (long n0 = 0; n0 < kBatch; n0 += chunk)
-          conv.chunk_rows.push_back(positions * std::min(chunk, kBatch - n0));
-        convs.push_back(std::move(conv));
-        flops += 2.0 * double(positions * kBatch * k * c) * (din ? 3 : 2);
+        convs.push_back({Mat<float>::Constant(positions, k, 0.5f),
+                         Mat<float>::Constant(c, k, 0.01f), Mat<float>::Zero(positions, c),
+                         Mat<float>::Zero(c, k), Mat<float>::Constant(in_positions, k_out, 0.5f),
+                         Mat<float>::Constant(k_out, l.in_shape.c, 0.01f),
+                         Mat<float>::Zero(in_positions, l.in_shape.c), din});
+        flops += 2.0 * double(positions * kBatch * k * c) * 2 +
+                 (din ? 2.0 * double(in_positions * kBatch * k_out * l.in_shape.c) : 0.0);
       } else if (l.kind == LayerKind::dense) {
         w = Mat<float>::Constant(l.out_units, l.in_units, 0.01f);
         a = Mat<float>::Constant(l.in_units, kBatch, 0.5f);
@@ -145,10 +144,11 @@ struct GemmStep {
   }
   void run() {
     for (Conv& c : convs)
-      for (const long rows : c.chunk_rows) {
-        c.product.topRows(rows).noalias() = c.patches.topRows(rows) * c.w.transpose();
-        c.dw.noalias() += c.product.topRows(rows).transpose() * c.patches.topRows(rows);
-        if (c.input_gradient) c.dpatches.topRows(rows).noalias() = c.product.topRows(rows) * c.w;
+      for (long n = 0; n < kBatch; ++n) {
+        c.out.setConstant(0.1f);  // the bias
+        c.out.noalias() += c.patches * c.w.transpose();
+        c.dw.noalias() += c.out.transpose() * c.patches;
+        if (c.input_gradient) c.din.noalias() = c.dpatches * c.flipped;
       }
     z.noalias() = w * a;
     dw.noalias() = z * a.transpose();

@@ -343,7 +343,9 @@ def check_cnn(name, runs, layers):
               f"{fmt(born_o)} (>= 0.375, > He's {fmt(born_h)}); tanh none")
         lr = r[(r["act"] == "relu") & (r["model.init"] == "he_normal") &
                (r["depth"] == r["depth"].min())].sort_values("train.lr")
-        low, high = lr[lr["train.lr"] <= 0.1], lr[lr["train.lr"] >= 0.5]
+        # lr 0.1 is the edge, asserted neither way: it lost a whole layer in one seed of
+        # three (seed 1; which one flips with rounding-level changes of the step).
+        low, high = lr[lr["train.lr"] <= 0.05], lr[lr["train.lr"] >= 0.5]
         # A diverged run stops with non-finite weights: it counts as lost, like a dead one.
         lost = (high["status"] == "diverged") | ((high["max_dead_fraction_final"] >= 0.75) &
                                                  (high["final_probe_accuracy"] < 0.2))
@@ -351,7 +353,7 @@ def check_cnn(name, runs, layers):
               (low["final_probe_accuracy"] > 0.5).all(),
               f"relu/He depth {int(lr['depth'].min())}, lr {fmt(lr['train.lr'])}: worst layer dead "
               f"at the end {fmt(lr['max_dead_fraction_final'])}, probe accuracy "
-              f"{fmt(lr['final_probe_accuracy'])}, status {list(lr['status'])}: lr <= 0.1 keeps "
+              f"{fmt(lr['final_probe_accuracy'])}, status {list(lr['status'])}: lr <= 0.05 keeps "
               f"over half of every layer and trains (> 0.5); lr >= 0.5 diverges or loses >= 0.75 "
               f"of a layer at chance")
 

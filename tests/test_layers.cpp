@@ -111,6 +111,11 @@ const std::vector<Case> kCases = {
     {"conv2d same", {conv(3, 3, Padding::same), only(LayerKind::flatten)}, {2, 5, 4}},
     {"conv2d valid", {conv(3, 3, Padding::valid), only(LayerKind::flatten)}, {2, 5, 4}},
     {"conv2d circular", {conv(3, 3, Padding::circular), only(LayerKind::flatten)}, {2, 5, 4}},
+    // Even kernels pad unevenly (same: (k - 1) / 2 before, the rest after), which the
+    // input-gradient convolution of stride 1 must mirror.
+    {"conv2d same, kernel 4", {conv(3, 4, Padding::same), only(LayerKind::flatten)}, {2, 5, 4}},
+    {"conv2d valid, kernel 2", {conv(3, 2, Padding::valid), only(LayerKind::flatten)}, {2, 5, 4}},
+    {"conv2d circular, kernel 4", {conv(3, 4, Padding::circular), only(LayerKind::flatten)}, {2, 5, 4}},
     {"conv2d stride 2, same", {conv(2, 3, Padding::same, 2), only(LayerKind::flatten)}, {2, 5, 4}},
     {"conv2d stride 2, valid, kernel 2",
      {conv(2, 2, Padding::valid, 2), only(LayerKind::flatten)}, {2, 5, 4}},
@@ -306,14 +311,15 @@ TEST_CASE("conv2d gives the same output and gradients whatever its chunk of exam
   for (Eigen::Index i = 0; i < dout.size(); ++i) dout.data()[i] = rng.normal();
   const long positions = l.out_shape.positions(), k = l.in_shape.c * l.kernel * l.kernel;
   auto run = [&](long chunk, MatD& out, VecD& grads, MatD& din) {
-    MatD patches(positions * chunk, k), dpatches(positions * chunk, k),
-        product(positions * chunk, l.out_shape.c);
+    const ConvScratch s = conv2d_scratch(l);
+    MatD patches(positions * chunk, k), scratch(s.rows, s.cols),
+        flipped(s.flipped_rows, s.flipped_cols);
     out.resize(l.out_units, kBatch);
     din.resize(l.in_units, kBatch);
     grads = VecD::Zero(params.size());
-    conv2d_forward<double>(l, params.data(), in, out, patches, product);
-    conv2d_backward<double>(l, params.data(), grads.data(), in, dout, &din, patches, dpatches,
-                            product);
+    conv2d_forward<double>(l, params.data(), in, out, patches);
+    conv2d_backward<double>(l, params.data(), grads.data(), in, dout, &din, patches, scratch,
+                            flipped);
   };
   MatD out7, din7, out, din;
   VecD grads7, grads;

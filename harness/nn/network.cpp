@@ -327,13 +327,16 @@ struct WorkspaceBuilder {
           b.stat = scratch(units, l.out_shape.positions() > 1 ? 4 : 3, 1);
           break;
         case LayerKind::conv2d: {
-          // A single-chunk layer's patches live from forward to backward; dpatches and the
-          // product only inside one call, so layers of the same shape share them.
+          // A single-chunk layer's patches live from forward to backward; backward's scratch
+          // and flipped kernel only inside one call, so layers of the same shape share them.
           const long rows = l.out_shape.positions() * conv2d_chunk(l, batch, sizeof(T));
           const long k = l.in_shape.c * l.kernel * l.kernel;
           b.cache = scratch(rows, k, 0);
-          if (train) b.stat = reuse(-2, rows, k, 0);
-          b.product = reuse(-3, rows, l.out_shape.c, 0);
+          if (train) {
+            const ConvScratch s = conv2d_scratch(l);
+            b.stat = reuse(-2, s.rows, s.cols, 0);
+            b.flipped = reuse(-3, s.flipped_rows, s.flipped_cols, 0);
+          }
           break;
         }
         case LayerKind::max_pool:
@@ -416,7 +419,7 @@ struct Pass_ {
           break;
         }
         case LayerKind::conv2d:
-          conv2d_forward<T>(l, params, *x, out, ws.cache(l), ws.product(l));
+          conv2d_forward<T>(l, params, *x, out, ws.cache(l));
           break;
         case LayerKind::max_pool:
           max_pool_forward<T>(l, *x, out, ws.cache(l));
@@ -478,7 +481,7 @@ struct Pass_ {
         }
         case LayerKind::conv2d:
           conv2d_backward<T>(l, params, grads, x, dout, dx, ws.cache(l), ws.stat(l),
-                            ws.product(l));
+                            ws.flipped(l));
           break;
         case LayerKind::max_pool:
           if (dx) max_pool_backward<T>(ws.cache(l), dout, *dx);

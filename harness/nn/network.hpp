@@ -141,8 +141,9 @@ struct LayerBuffers {
   int cache = -1;  // activation, prelu: phi'(in); norms: the normalized input x_hat;
                    // conv2d: a chunk's patches (m H' W', C_in k k); max_pool: argmax
   int stat = -1;   // batch_norm: 1/sigma per unit (units, 3), (units, 4) per channel;
-                   // layer_norm: per example (3, batch); conv2d: d patches (m H' W', C_in k k)
-  int product = -1;  // conv2d: the chunk's GEMM result and its gradient (m H' W', C_out)
+                   // layer_norm: per example (3, batch); conv2d: one example's dout
+                   // patches (conv2d_scratch)
+  int flipped = -1;  // conv2d: the input-gradient convolution's flipped kernel
 };
 
 enum class Pass {
@@ -170,7 +171,7 @@ struct Workspace {
   Mat<T>& cache(const Layer& l) { return storage[std::size_t(at[std::size_t(l.id)].cache)]; }
   const Mat<T>& cache(const Layer& l) const { return storage[std::size_t(at[std::size_t(l.id)].cache)]; }
   Mat<T>& stat(const Layer& l) { return storage[std::size_t(at[std::size_t(l.id)].stat)]; }
-  Mat<T>& product(const Layer& l) { return storage[std::size_t(at[std::size_t(l.id)].product)]; }
+  Mat<T>& flipped(const Layer& l) { return storage[std::size_t(at[std::size_t(l.id)].flipped)]; }
   const Mat<T>& stat(const Layer& l) const { return storage[std::size_t(at[std::size_t(l.id)].stat)]; }
 };
 

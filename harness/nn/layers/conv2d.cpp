@@ -1,8 +1,12 @@
 // conv2d: a k x k convolution (cross-correlation, as PyTorch's Conv2d) with stride, padding
-// and a bias per output channel, as im2col of a chunk of examples + one GEMM per chunk for
-// each of out, dW and dpatches. A chunk's patches (~1 MB) stay in cache from im2col to the
-// GEMMs that read them; backward recomputes them, which measured faster than keeping the whole
-// batch's (29 MB at 16 channels of 28 x 28, batch 64: 20 vs 30 steps/s, issue 15).
+// and a bias per output channel, as im2col + GEMM. One example's output (C_out H' W') is a
+// column-major (H' W', C_out) matrix, so each example's GEMM writes straight into out, and
+// backward reads dout in place: no layout copies. The batch's patches are made in chunks of
+// about 1 MB, which stay in cache from im2col to the GEMMs that read them; backward recomputes
+// them, which measured faster than keeping the whole batch's (29 MB at 16 channels of 28 x 28,
+// batch 64: 20 vs 30 steps/s, issue 15). At stride 1 the input's gradient is itself a
+// convolution (of dout with the flipped kernel), one im2col + GEMM per example; other strides
+// scatter dout W back through col2im.
 #include <algorithm>
 
 #include "nn/layers/instantiate.hpp"
@@ -11,49 +15,111 @@
 namespace gradflow {
 namespace {
 
+// What im2col reads and writes: an input of c channels of h x w, a k x k window at stride s
+// with `pad` rows and columns before the first, and an output of oh x ow positions.
+struct Im2col {
+  long c, h, w, oh, ow, k, stride, pad;
+  bool circular;
+};
+
+Im2col forward_geometry(const Layer& l) {
+  return {l.in_shape.c, l.in_shape.h, l.in_shape.w, l.out_shape.h, l.out_shape.w,
+          l.kernel, l.stride, l.pad, l.padding == Padding::circular};
+}
+
+// At stride 1, din[ci, iy, ix] = sum over (co, ky, kx) of dout[co, iy - ky + pad, ix - kx + pad]
+// W[co, ci, ky, kx]: the same correlation over dout with the kernel flipped and k - 1 - pad of
+// padding (pad <= k - 1 at every padding). Circular padding wraps the same way, since at stride
+// 1 it keeps the input's size, so each tap maps output positions one to one onto the input's.
+bool input_gradient_is_conv(const Layer& l) { return l.stride == 1; }
+
+Im2col input_gradient_geometry(const Layer& l) {
+  return {l.out_shape.c, l.out_shape.h, l.out_shape.w, l.in_shape.h, l.in_shape.w,
+          l.kernel, 1, l.kernel - 1 - l.pad, l.padding == Padding::circular};
+}
+
 // Where input row `i` (or column) of an output at `o` and kernel offset `k` reads, or -1 for
 // a zero of the padding. Circular padding wraps around the image.
-inline long source_index(long o, long k, const Layer& l, long size) {
-  long i = o * l.stride + k - l.pad;
+inline long source_index(long o, long k, const Im2col& g, long size) {
+  long i = o * g.stride + k - g.pad;
   if (i >= 0 && i < size) return i;
-  if (l.padding != Padding::circular) return -1;
+  if (!g.circular) return -1;
   i %= size;
   return i < 0 ? i + size : i;
+}
+
+// dst[0, n) = src[0, n), inlined: these runs are a few dozen values, where a libc call
+// costs more than the copy.
+template <class T>
+inline void copy_run(const T* src, long n, T* dst) {
+  Eigen::Map<Vec<T>>(dst, n) = Eigen::Map<const Vec<T>>(src, n);
+}
+template <class T>
+inline void zero_run(long n, T* dst) {
+  Eigen::Map<Vec<T>>(dst, n).setZero();
+}
+
+// One output row of a stride-1 tap: dst[ox] = row[ox + dx] for ox in [0, ow), wrapped around
+// the row when circular, else 0 outside it.
+template <class T>
+inline void shifted_row(const T* row, long w, long dx, bool circular, T* dst, long ow) {
+  const long lo = std::clamp(-dx, 0L, ow), hi = std::clamp(w - dx, lo, ow);
+  copy_run(row + lo + dx, hi - lo, dst + lo);
+  for (long ox = 0; ox < lo; ++ox) dst[ox] = circular ? row[((ox + dx) % w + w) % w] : T(0);
+  for (long ox = hi; ox < ow; ++ox) dst[ox] = circular ? row[(ox + dx) % w] : T(0);
+}
+
+// One column of a stride-1, zero-padded tap whose output rows are as wide as the input's
+// (same padding): the image shifted by (dy, dx) is one contiguous run of the input, so one
+// copy, then zeros where the shift left the image.
+template <class T>
+void shifted_image(const T* channel, long h, long w, long dy, long dx, T* dst, long oh) {
+  const long oy_lo = std::clamp(-dy, 0L, oh), oy_hi = std::clamp(h - dy, oy_lo, oh);
+  const long shift = dy * w + dx;
+  const long first = std::max(oy_lo * w, -shift), last = std::min(oy_hi * w, h * w - shift);
+  zero_run(oy_lo * w, dst);
+  if (last > first) copy_run(channel + first + shift, last - first, dst + first);
+  zero_run((oh - oy_hi) * w, dst + oy_hi * w);
+  // The run wrapped from one row's end into the next one's start: those are padding, the
+  // first lo and last w - hi entries of each row, written down each column (a loop along
+  // the rows becomes a libc memset call per row, for one or two values).
+  const long lo = std::clamp(-dx, 0L, w), hi = std::clamp(w - dx, lo, w);
+  auto zero_column = [&](long ox) {
+    for (long oy = oy_lo; oy < oy_hi; ++oy) dst[oy * w + ox] = T(0);
+  };
+  for (long ox = 0; ox < lo; ++ox) zero_column(ox);
+  for (long ox = hi; ox < w; ++ox) zero_column(ox);
 }
 
 // One example's patches, rows p = oy W' + ox of a column-major matrix with leading dimension
 // `ld` starting at `patches`; column (ci, ky, kx) = ci k k + ky k + kx holds
 // input[ci, oy s + ky - pad, ox s + kx - pad] (0 in the zero padding).
 template <class T>
-void im2col(const Layer& l, const T* in, T* patches, long ld) {
-  const Shape& is = l.in_shape;
-  const Shape& os = l.out_shape;
-  const long k = l.kernel;
-  const bool unit_stride_inside = l.stride == 1 && l.padding != Padding::circular;
-  for (long ci = 0; ci < is.c; ++ci)
+void im2col(const Im2col& g, const T* in, T* patches, long ld) {
+  const long k = g.k;
+  for (long ci = 0; ci < g.c; ++ci)
     for (long ky = 0; ky < k; ++ky)
       for (long kx = 0; kx < k; ++kx) {
         T* col = patches + ((ci * k + ky) * k + kx) * ld;
-        const T* channel = in + ci * is.h * is.w;
-        // Stride 1, zero padding: ox reads ix = ox + kx - pad, inside for ox in [lo, hi).
-        const long lo = std::max(0L, l.pad - kx), hi = std::min(os.w, is.w + l.pad - kx);
-        for (long oy = 0; oy < os.h; ++oy) {
-          const long iy = source_index(oy, ky, l, is.h);
-          T* dst = col + oy * os.w;
+        const T* channel = in + ci * g.h * g.w;
+        if (g.stride == 1 && !g.circular && g.ow == g.w) {
+          shifted_image(channel, g.h, g.w, ky - g.pad, kx - g.pad, col, g.oh);
+          continue;
+        }
+        for (long oy = 0; oy < g.oh; ++oy) {
+          const long iy = source_index(oy, ky, g, g.h);
+          T* dst = col + oy * g.ow;
           if (iy < 0) {
-            std::fill(dst, dst + os.w, T(0));
+            zero_run(g.ow, dst);
             continue;
           }
-          const T* row = channel + iy * is.w;
-          if (unit_stride_inside) {
-            const long first = std::min(lo, os.w);
-            std::fill(dst, dst + first, T(0));
-            if (hi > first) std::copy(row + first + kx - l.pad, row + hi + kx - l.pad, dst + first);
-            std::fill(dst + std::max(hi, first), dst + os.w, T(0));
+          const T* row = channel + iy * g.w;
+          if (g.stride == 1) {
+            shifted_row(row, g.w, kx - g.pad, g.circular, dst, g.ow);
             continue;
           }
-          for (long ox = 0; ox < os.w; ++ox) {
-            const long ix = source_index(ox, kx, l, is.w);
+          for (long ox = 0; ox < g.ow; ++ox) {
+            const long ix = source_index(ox, kx, g, g.w);
             dst[ox] = ix < 0 ? T(0) : row[ix];
           }
         }
@@ -63,34 +129,38 @@ void im2col(const Layer& l, const T* in, T* patches, long ld) {
 // The adjoint of im2col for one example: din[ci, iy, ix] = the sum of every patch entry
 // that read it.
 template <class T>
-void col2im(const Layer& l, const T* dpatches, long ld, T* din) {
-  const Shape& is = l.in_shape;
-  const Shape& os = l.out_shape;
-  const long k = l.kernel;
-  const bool unit_stride_inside = l.stride == 1 && l.padding != Padding::circular;
-  std::fill(din, din + is.size(), T(0));
-  for (long ci = 0; ci < is.c; ++ci)
+void col2im(const Im2col& g, const T* dpatches, long ld, T* din) {
+  const long k = g.k;
+  std::fill(din, din + g.c * g.h * g.w, T(0));
+  for (long ci = 0; ci < g.c; ++ci)
     for (long ky = 0; ky < k; ++ky)
       for (long kx = 0; kx < k; ++kx) {
         const T* col = dpatches + ((ci * k + ky) * k + kx) * ld;
-        T* channel = din + ci * is.h * is.w;
-        const long lo = std::max(0L, l.pad - kx), hi = std::min(os.w, is.w + l.pad - kx);
-        for (long oy = 0; oy < os.h; ++oy) {
-          const long iy = source_index(oy, ky, l, is.h);
+        T* channel = din + ci * g.h * g.w;
+        for (long oy = 0; oy < g.oh; ++oy) {
+          const long iy = source_index(oy, ky, g, g.h);
           if (iy < 0) continue;
-          const T* src = col + oy * os.w;
-          T* row = channel + iy * is.w;
-          if (unit_stride_inside) {
-            T* dst = row + kx - l.pad;
-            for (long ox = lo; ox < hi; ++ox) dst[ox] += src[ox];
-            continue;
-          }
-          for (long ox = 0; ox < os.w; ++ox) {
-            const long ix = source_index(ox, kx, l, is.w);
+          const T* src = col + oy * g.ow;
+          T* row = channel + iy * g.w;
+          for (long ox = 0; ox < g.ow; ++ox) {
+            const long ix = source_index(ox, kx, g, g.w);
             if (ix >= 0) row[ix] += src[ox];
           }
         }
       }
+}
+
+// flipped (C_out k k, C_in): row (co, ky, kx) = W[co, ci, k-1-ky, k-1-kx], the kernel of the
+// input-gradient convolution.
+template <class T>
+void flip_kernel(const Layer& l, const Eigen::Map<const Mat<T>>& w, T* flipped) {
+  const long k = l.kernel, c_out = l.out_shape.c, c_in = l.in_shape.c, rows = c_out * k * k;
+  for (long ci = 0; ci < c_in; ++ci)
+    for (long co = 0; co < c_out; ++co)
+      for (long ky = 0; ky < k; ++ky)
+        for (long kx = 0; kx < k; ++kx)
+          flipped[ci * rows + (co * k + ky) * k + kx] =
+              w(co, (ci * k + (k - 1 - ky)) * k + (k - 1 - kx));
 }
 
 }  // namespace
@@ -100,72 +170,78 @@ long conv2d_chunk(const Layer& l, long batch, long scalar_bytes) {
   return std::clamp(kConvChunkBytes / (per_example * scalar_bytes), 1L, batch);
 }
 
+ConvScratch conv2d_scratch(const Layer& l) {
+  const long k2 = l.kernel * l.kernel;
+  if (input_gradient_is_conv(l))
+    return {l.in_shape.positions(), l.out_shape.c * k2, l.out_shape.c * k2, l.in_shape.c};
+  return {l.out_shape.positions(), l.in_shape.c * k2, 0, 0};
+}
+
 template <class T>
 void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
-                    Mat<T>& patches, Mat<T>& product) {
+                    Mat<T>& patches) {
   const long positions = l.out_shape.positions(), c_out = l.out_shape.c;
   const long chunk = patches.rows() / positions, batch = in.cols();
+  const Im2col g = forward_geometry(l);
   const Eigen::Map<const Mat<T>> w(params + l.w, c_out, patches.cols());  // (C_out, C_in k k)
   const T* b = params + l.b;                                             // (C_out)
   for (long n0 = 0; n0 < batch; n0 += chunk) {
-    const long m = std::min(chunk, batch - n0), rows = m * positions;
+    const long m = std::min(chunk, batch - n0);
     for (long j = 0; j < m; ++j)
-      im2col(l, in.col(n0 + j).data(), patches.data() + j * positions, patches.rows());
-    // (m H' W', C_out) = patches (m H' W', C_in k k) W^T, then each example's (H' W') run of
-    // channel c moves to out's (C_out H' W', batch) layout, plus the bias.
-    product.topRows(rows).noalias() = patches.topRows(rows) * w.transpose();
-    for (long j = 0; j < m; ++j)
-      for (long c = 0; c < c_out; ++c) {
-        const T* src = product.data() + c * product.rows() + j * positions;
-        T* dst = out.data() + (n0 + j) * out.rows() + c * positions;
-        const T bias = b[c];
-        for (long p = 0; p < positions; ++p) dst[p] = src[p] + bias;
-      }
+      im2col(g, in.col(n0 + j).data(), patches.data() + j * positions, patches.rows());
+    // out_n (H' W', C_out) = b + patches_n (H' W', C_in k k) W^T: the accumulator starts at b.
+    for (long j = 0; j < m; ++j) {
+      MatMap<T> out_n(out.col(n0 + j).data(), positions, c_out);
+      for (long c = 0; c < c_out; ++c) out_n.col(c).setConstant(b[c]);
+      out_n.noalias() += patches.middleRows(j * positions, positions) * w.transpose();
+    }
   }
 }
 
 template <class T>
 void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
-                     const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& dpatches,
-                     Mat<T>& product) {
+                     const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& scratch,
+                     Mat<T>& flipped) {
   const long positions = l.out_shape.positions(), c_out = l.out_shape.c;
   const long chunk = patches.rows() / positions, batch = in.cols();
   const bool kept = chunk >= batch;  // forward's patches are the whole batch's
+  const Im2col g = forward_geometry(l);
   MatMap<T> dw(grads + l.w, c_out, patches.cols());  // (C_out, C_in k k)
-  T* db = grads + l.b;                                // (C_out)
-  std::fill(db, db + c_out, T(0));
+  Eigen::Map<Vec<T>> db(grads + l.b, c_out);        // (C_out)
+  dw.setZero();
+  db.setZero();
   const Eigen::Map<const Mat<T>> w(params + l.w, c_out, patches.cols());
+  const bool as_conv = input_gradient_is_conv(l);
+  const Im2col dg = input_gradient_geometry(l);
+  if (din && as_conv) flip_kernel(l, w, flipped.data());
+  const ConvScratch s = conv2d_scratch(l);
+  MatMap<T> dpatches(scratch.data(), s.rows, s.cols);
   for (long n0 = 0; n0 < batch; n0 += chunk) {
-    const long m = std::min(chunk, batch - n0), rows = m * positions;
+    const long m = std::min(chunk, batch - n0);
     if (!kept)
       for (long j = 0; j < m; ++j)
-        im2col(l, in.col(n0 + j).data(), patches.data() + j * positions, patches.rows());
-    // dproduct (m H' W', C_out): dout's runs back in the product's layout; db sums them.
-    for (long j = 0; j < m; ++j)
-      for (long c = 0; c < c_out; ++c) {
-        const T* src = dout.data() + (n0 + j) * dout.rows() + c * positions;
-        T* dst = product.data() + c * product.rows() + j * positions;
-        T sum = 0;
-        for (long p = 0; p < positions; ++p) {
-          dst[p] = src[p];
-          sum += src[p];
-        }
-        db[c] += sum;
+        im2col(g, in.col(n0 + j).data(), patches.data() + j * positions, patches.rows());
+    for (long j = 0; j < m; ++j) {
+      const long n = n0 + j;
+      const Eigen::Map<const Mat<T>> dout_n(dout.col(n).data(), positions, c_out);
+      dw.noalias() += dout_n.transpose() * patches.middleRows(j * positions, positions);
+      db += dout_n.colwise().sum().transpose();
+      if (!din) continue;
+      if (as_conv) {
+        // din_n (H W, C_in) = im2col(dout_n) (H W, C_out k k) flipped (C_out k k, C_in)
+        im2col(dg, dout_n.data(), dpatches.data(), dpatches.rows());
+        MatMap<T> din_n(din->col(n).data(), l.in_shape.positions(), l.in_shape.c);
+        din_n.noalias() = dpatches * MatMap<T>(flipped.data(), s.flipped_rows, s.flipped_cols);
+      } else {
+        dpatches.noalias() = dout_n * w;  // (H' W', C_in k k)
+        col2im(g, dpatches.data(), dpatches.rows(), din->col(n).data());
       }
-    if (n0 == 0)
-      dw.noalias() = product.topRows(rows).transpose() * patches.topRows(rows);
-    else
-      dw.noalias() += product.topRows(rows).transpose() * patches.topRows(rows);
-    if (!din) continue;
-    dpatches.topRows(rows).noalias() = product.topRows(rows) * w;  // (m H' W', C_in k k)
-    for (long j = 0; j < m; ++j)
-      col2im(l, dpatches.data() + j * positions, dpatches.rows(), din->col(n0 + j).data());
+    }
   }
 }
 
 #define INSTANTIATE(T)                                                                      \
-  template void conv2d_forward<T>(const Layer&, const T*, const Mat<T>&, Mat<T>&, Mat<T>&, \
-                                  Mat<T>&);                                                 \
+  template void conv2d_forward<T>(const Layer&, const T*, const Mat<T>&, Mat<T>&, Mat<T>&); \
   template void conv2d_backward<T>(const Layer&, const T*, T*, const Mat<T>&,              \
                                    const Mat<T>&, Mat<T>*, Mat<T>&, Mat<T>&, Mat<T>&);
 GRADFLOW_LAYER_INSTANTIATE(INSTANTIATE)

@@ -68,20 +68,27 @@ void residual_backward_skip(const Layer& l, const T* params, T* grads, const Mat
                             const Mat<T>& dout, Mat<T>* din);
 
 // conv2d, a chunk of m examples at a time (conv2d_chunk):
-// patches (m H' W', C_in k k) = im2col of the chunk, rows j H' W' + p; product
-// (m H' W', C_out) = patches W^T; out (C_out H' W', batch) = product's runs in out's layout
-// + b. W (C_out, C_in k k), b (C_out). patches and product are workspace, patches.rows() /
-// H' W' the chunk.
+// patches (m H' W', C_in k k) = im2col of the chunk, rows j H' W' + p; for each example n,
+// out_n (H' W', C_out), column-major in out's column n, = b + patches_n W^T.
+// W (C_out, C_in k k), b (C_out). patches is workspace, patches.rows() / H' W' the chunk.
 template <class T>
 void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
-                    Mat<T>& patches, Mat<T>& product);
-// dproduct = dout in the product's layout; dW = dproduct^T patches, db = its column sums,
-// din = col2im(dproduct W). Reads forward's patches when one chunk is the whole batch, else
-// recomputes them per chunk. dpatches (m H' W', C_in k k) is workspace; product is reused.
+                    Mat<T>& patches);
+// dW = sum_n dout_n^T patches_n, db = the column sums of every dout_n (H' W', C_out). At
+// stride 1 din_n = im2col(dout_n) flipped, the convolution of dout with the flipped kernel;
+// otherwise din_n = col2im(dout_n W). Reads forward's patches when one chunk is the whole
+// batch, else recomputes them per chunk. scratch holds one example's dout patches (or
+// dout_n W), flipped the flipped kernel: sizes from conv2d_scratch.
 template <class T>
 void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
-                     const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& dpatches,
-                     Mat<T>& product);
+                     const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& scratch,
+                     Mat<T>& flipped);
+// conv2d_backward's workspace: scratch (rows, cols); flipped (flipped_rows, flipped_cols),
+// (C_out k k, C_in) at stride 1, else empty.
+struct ConvScratch {
+  long rows = 0, cols = 0, flipped_rows = 0, flipped_cols = 0;
+};
+ConvScratch conv2d_scratch(const Layer& l);
 // Examples per im2col + GEMM chunk: as many as keep a chunk's patches within
 // kConvChunkBytes (at least one, at most the batch). Each GEMM's packed blocks are then at
 // most that size too, under EIGEN_STACK_ALLOCATION_LIMIT (CMakeLists.txt), so Eigen packs

@@ -11,19 +11,24 @@ void max_pool_forward(const Layer& l, const Mat<T>& in, Mat<T>& out, Mat<T>& arg
   const Shape& os = l.out_shape;  // out, argmax (C H' W', batch); argmax: the input's row
   const long k = l.kernel, s = l.stride;
   for (long n = 0; n < in.cols(); ++n)
-    for (long c = 0; c < os.c; ++c)
+    for (long c = 0; c < os.c; ++c) {
+      const long channel = c * is.h * is.w;
+      const T* x = in.col(n).data() + channel;
+      T* y = out.col(n).data() + c * os.h * os.w;
+      T* where = argmax.col(n).data() + c * os.h * os.w;
       for (long oy = 0; oy < os.h; ++oy)
         for (long ox = 0; ox < os.w; ++ox) {
-          long best = (c * is.h + oy * s) * is.w + ox * s;
+          const long corner = oy * s * is.w + ox * s;  // the window's first entry
+          long best = corner;
           for (long ky = 0; ky < k; ++ky)
             for (long kx = 0; kx < k; ++kx) {
-              const long i = (c * is.h + oy * s + ky) * is.w + ox * s + kx;
-              if (in(i, n) > in(best, n)) best = i;
+              const long i = corner + ky * is.w + kx;
+              if (x[i] > x[best]) best = i;
             }
-          const long o = (c * os.h + oy) * os.w + ox;
-          out(o, n) = in(best, n);
-          argmax(o, n) = T(best);  // exact: rows < 2^24 (checked by the config)
+          y[oy * os.w + ox] = x[best];
+          where[oy * os.w + ox] = T(channel + best);  // exact: rows < 2^24 (checked by the config)
         }
+    }
 }
 
 template <class T>
