@@ -3,8 +3,9 @@
 // the per-step metrics off and on (per-layer gradient norms and dead units on the batch, as
 // train() measures them), and, interleaved in the same process, the time the step's GEMMs
 // take alone on preallocated matrices of the same shapes (the step's ceiling).
-// Until the data's image shape reaches train() (branch conv-wire), this drives the network
-// directly: make_network_layout(Shape{1, 28, 28}, ...), make_workspace, network_forward/backward.
+// It drives the network directly (make_network_layout(Shape{1, 28, 28}, ...), make_workspace,
+// network_forward/backward, optimizer_step), not train(), so that the same inputs as
+// torch_peer.py's (N(0, 1) images, no data loading or probe pass) are timed.
 #include <time.h>
 
 #include <CLI/CLI.hpp>
@@ -195,8 +196,8 @@ int main(int argc, char** argv) {
               {"workload", "cnn: conv3x3(1->16) relu conv3x3(16->16) relu maxpool2 conv relu "
                            "conv relu maxpool2 flatten dense(10); 1x28x28, batch 64, SGD, f32"},
               {"figure", "conv_bench: forward + cross-entropy + backward + SGD via network_forward/"
-                         "network_backward/optimizer_step (not train(): its image input is on "
-                         "branch conv-wire)"},
+                         "network_backward/optimizer_step on N(0, 1) images (not train(): no data "
+                         "loading or probe pass)"},
               {"metrics_on", "dead units on the batch (DeadUnitTracker) + per-row gradient, delta, "
                              "weight norms (measure_gradients) + update norms, every step"},
               {"gflop_per_step_gemm", gemm.flops * 1e-9},

@@ -424,8 +424,8 @@ class CnnPeer(Peer):
 
 def cnn_main(args, root):
     """--cnn: torch's CNN steps/s beside conv_bench's (the same network through gradflow's
-    network_forward/backward + SGD, not train(): image inputs reach train() on branch
-    conv-wire), interleaved per repeat."""
+    network_forward/backward + SGD on N(0, 1) images, without train()'s data loading and
+    probe pass), interleaved per repeat."""
     cores = choose_core(args)
     import_torch()
     define_modules()
@@ -466,6 +466,12 @@ def cnn_main(args, root):
             ("torch steps/s, metrics on", rows["torch_on"], "%.1f", 1),
             ("ratio gradflow/torch, metrics on", pair("gf_on", "torch_on"), "%.2f", 1),
             ("ratio gradflow/torch, metrics off", pair("gf_off", "torch_off"), "%.2f", 1),
+            # torch's steps/s is bimodal across repeats on some machines (25-32 or 40-48 here,
+            # 3 December 2026): the honest peer is its fastest repeat.
+            ("ratio against torch's fastest, on", [x / max(rows["torch_on"]) for x in rows["gf_on"]],
+             "%.2f", 1),
+            ("ratio against torch's fastest, off",
+             [x / max(rows["torch_off"]) for x in rows["gf_off"]], "%.2f", 1),
             ("gradflow: the step's GEMMs alone, ms", rows["gemm_ms"], "%.2f", 1),
             ("gradflow step at % of its GEMMs (on)", rows["fraction"], "%.0f", 100)]:
         print(f"{name:40s} {spread(values, fmt, scale)}")

@@ -293,8 +293,8 @@ struct WorkspaceBuilder {
   }
 
   // A training pass keeps each output for backward, except a fixed activation's input when
-  // only that activation reads it: a dense or norm output (their backward reads their input,
-  // x_hat and 1/sigma, never their output). The activation then writes a over z, which saves
+  // only that activation reads it: a dense, conv or norm output (their backward reads their
+  // input, x_hat and 1/sigma, never their output). The activation then writes a over z, which saves
   // one (units, batch) buffer per layer and its trip through the cache (docs/speed.md); the
   // block input a residual's skip reads, and prelu's input (its slope gradient needs z), keep
   // theirs.
@@ -302,8 +302,8 @@ struct WorkspaceBuilder {
     const Layer& l = layers[std::size_t(index)];
     if (l.kind == LayerKind::activation && index > 0) {
       const Layer& in = layers[std::size_t(index - 1)];
-      if (in.kind == LayerKind::dense || in.kind == LayerKind::batch_norm ||
-          in.kind == LayerKind::layer_norm)
+      if (in.kind == LayerKind::dense || in.kind == LayerKind::conv2d ||
+          in.kind == LayerKind::batch_norm || in.kind == LayerKind::layer_norm)
         return ws.at[std::size_t(in.id)].out;
     }
     return fresh(l.out_units, batch);

@@ -167,7 +167,7 @@ void flip_kernel(const Layer& l, const Eigen::Map<const Mat<T>>& w, T* flipped) 
 
 long conv2d_chunk(const Layer& l, long batch, long scalar_bytes) {
   const long per_example = l.out_shape.positions() * l.in_shape.c * l.kernel * l.kernel;
-  return std::clamp(kConvChunkBytes / (per_example * scalar_bytes), 1L, batch);
+  return per_example * scalar_bytes * batch <= kConvChunkBytes ? batch : 1;
 }
 
 ConvScratch conv2d_scratch(const Layer& l) {

@@ -89,10 +89,11 @@ struct ConvScratch {
   long rows = 0, cols = 0, flipped_rows = 0, flipped_cols = 0;
 };
 ConvScratch conv2d_scratch(const Layer& l);
-// Examples per im2col + GEMM chunk: as many as keep a chunk's patches within
-// kConvChunkBytes (at least one, at most the batch). Each GEMM's packed blocks are then at
-// most that size too, under EIGEN_STACK_ALLOCATION_LIMIT (CMakeLists.txt), so Eigen packs
-// them on the stack and the step allocates nothing.
+// Examples whose patches im2col makes at a time: the whole batch when its patches fit in
+// kConvChunkBytes (forward's then serve backward too), else one, whose patches stay in cache
+// from im2col to its GEMMs (faster than chunks of several, and than keeping a batch's 29 MB:
+// docs/speed.md). Each GEMM is one example's, within EIGEN_STACK_ALLOCATION_LIMIT
+// (CMakeLists.txt), so Eigen packs on the stack and the step allocates nothing.
 inline constexpr long kConvChunkBytes = 1L << 20;
 long conv2d_chunk(const Layer& l, long batch, long scalar_bytes);
 
