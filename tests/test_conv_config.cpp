@@ -404,7 +404,29 @@ TEST_CASE("a CNN sweep's report says there is no prediction instead of empty the
   const std::string page = read_text(dir.file("out/report.html"));
   CHECK(contains(page, "<h3>grad_ratio_log10_init</h3>"));
   CHECK(contains(page, "<h3>theory_grad_ratio_log10</h3>"));
-  CHECK(contains(page, "No run of this sweep has a mean-field prediction"));
+  CHECK(contains(page, "No run of this sweep has a mean-field prediction of this metric"));
   CHECK_FALSE(contains(page, "theory_grad_ratio_log10, activation ="));  // no panels of nan
-  CHECK(contains(page, "no prediction for conv2d"));
+  CHECK(contains(page, "no prediction for max_pool"));  // the kind that breaks the stack
+}
+
+TEST_CASE("a vanilla CNN (no pools) gets the delta prediction, with no grad_w prediction",
+          "[conv][theory]") {
+  TempDir dir("conv-theory");
+  write_tiny_images(dir, 64);
+  Json doc = Json::parse(kTinyRun);
+  doc["model"]["conv"]["pool"] = "none";
+  doc["train"]["steps"] = 2;
+  write_text(dir.file("cnn.json"), doc.dump());
+  const CliResult run = gradflow_cli("run " + dir.file("cnn.json") + " --out " + dir.file("out") + " -q");
+  INFO(run.output);
+  REQUIRE(run.code == 0);
+  const Json summary = Json::parse(read_text(dir.file("out/summary.json")));
+  INFO(summary.dump(1));
+  REQUIRE(summary["theory_delta_ratio_log10"].is_number());
+  CHECK(std::isfinite(summary["theory_delta_ratio_log10"].get<double>()));
+  CHECK(!summary["theory_grad_ratio_log10"].is_number());  // nan is written as null
+  bool said = false;
+  for (const Json& c : summary["theory_caveats"])
+    said = said || contains(c.get<std::string>(), "conv2d: delta only");
+  CHECK(said);
 }

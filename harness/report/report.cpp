@@ -231,7 +231,7 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
   out += heading(l.metric, text_metric || theory.empty() ? "" : "measured");
   out += heatmap_row(d, l, l.metric, l.metric, lo, hi);
   if (!theory.empty()) {
-    // A sweep with no prediction anywhere (a CNN: "no prediction for conv2d") gets a line, not
+    // A metric no run predicts (a CNN with pools; a conv grad_w ratio) gets a line, not
     // panels of empty cells.
     double theory_lo = std::numeric_limits<double>::infinity(), theory_hi = -theory_lo;
     for (const std::string& v : l.panel_values)
@@ -242,7 +242,8 @@ std::string sweep_section(const ReportData& d, const ReportLayout& l) {
       out += heatmap_row(d, l, theory, theory, lo, hi);
     } else {
       out += heading(theory, "") +
-             p("No run of this sweep has a mean-field prediction (each run's caveats say why).",
+             p("No run of this sweep has a mean-field prediction of this metric (each run's "
+               "caveats say why).",
                "note");
     }
   }

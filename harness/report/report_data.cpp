@@ -94,11 +94,12 @@ void read_layers(const CsvTable& t, const std::vector<std::size_t>& rows, RunDat
   // No kind column (or empty cells): the rows of an MLP, the last one its output layer.
   for (std::size_t i = 0; i < run.kinds.size(); ++i)
     if (run.kinds[i].empty()) run.kinds[i] = i + 1 == run.kinds.size() ? "output" : "dense";
-  const auto any_finite = [](const std::vector<double>& v) {
-    return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  // A prediction beyond the output layer's own 0 (a conv net's grad_w has only that one).
+  const auto predicts = [](const std::vector<double>& v) {
+    return std::count_if(v.begin(), v.end(), [](double x) { return std::isfinite(x); }) > 1;
   };
-  if (any_finite(tw)) run.theory_grad_w_log10 = std::move(tw);
-  if (any_finite(td)) run.theory_delta_log10 = std::move(td);
+  if (predicts(tw)) run.theory_grad_w_log10 = std::move(tw);
+  if (predicts(td)) run.theory_delta_log10 = std::move(td);
 }
 
 void read_steps(const CsvTable& t, const std::vector<std::size_t>& rows, RunData& run) {

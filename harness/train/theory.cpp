@@ -35,7 +35,30 @@ double mean_pair_product_f32(const Mat<float>& x) {
   return (all - squared_norm(x.data(), std::size_t(x.size()))) / (n * (n - 1) * double(x.rows()));
 }
 
+bool same_activation(const Layer& a, const Layer& b) {
+  return a.activation.kind == b.activation.kind && a.activation.param == b.activation.param;
+}
+
 }  // namespace
+
+bool conv_flow_stack(const NetworkLayout& layout) {
+  const std::vector<Layer>& ls = layout.layers;
+  std::size_t i = 0;
+  auto pair_of = [&](LayerKind kind) {
+    return i + 1 < ls.size() && ls[i].kind == kind && ls[i + 1].kind == LayerKind::activation &&
+           same_activation(ls[i + 1], ls[1]);
+  };
+  if (!pair_of(LayerKind::conv2d)) return false;
+  while (pair_of(LayerKind::conv2d)) i += 2;
+  if (i >= ls.size() || ls[i].kind != LayerKind::flatten) return false;
+  ++i;
+  while (pair_of(LayerKind::dense)) i += 2;
+  return i + 1 == ls.size() && ls[i].kind == LayerKind::dense && ls[i].output;
+}
+
+bool has_flow_prediction(const NetworkLayout& layout) {
+  return layout.plain_mlp || conv_flow_stack(layout);
+}
 
 FlowInputs flow_inputs(const Config& config, const NetworkLayout& layout, const Parameters& start,
                        const Examples& train) {
@@ -147,17 +170,44 @@ FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<
 std::vector<std::string> theory_caveats(const Config& config, const NetworkLayout& layout,
                                         const FlowPrediction& prediction) {
   std::vector<std::string> out;
-  if (!layout.plain_mlp) {
-    // The mean-field maps here are for dense + activation stacks. Residual and batch-norm
-    // facts are tested (tests/test_layer_theory.cpp, docs/theory.md) but not predicted per run.
+  if (!has_flow_prediction(layout)) {
+    // The mean-field maps here are for dense or conv + activation stacks. Residual and
+    // batch-norm facts are tested (tests/test_layer_theory.cpp, docs/theory.md) but not
+    // predicted per run. Named: the kinds outside those stacks, else the stack's kinds.
     std::string kinds;
-    for (const RowInfo& r : layout.rows)
-      if (r.kind != RowKind::dense && r.kind != RowKind::output &&
-          kinds.find(row_kind_name(r.kind)) == std::string::npos)
-        kinds += (kinds.empty() ? "" : ", ") + std::string(row_kind_name(r.kind));
+    auto name = [&](LayerKind kind, bool outside_only) {
+      const bool inside = kind == LayerKind::dense || kind == LayerKind::activation ||
+                          kind == LayerKind::conv2d || kind == LayerKind::flatten;
+      if (outside_only && inside) return;
+      const std::string n(layer_kind_name(kind));
+      if (kinds.find(n) == std::string::npos) kinds += (kinds.empty() ? "" : ", ") + n;
+    };
+    std::vector<const Layer*> todo;
+    for (const Layer& l : layout.layers) todo.push_back(&l);
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      name(todo[i]->kind, true);
+      for (const Layer& b : todo[i]->body) todo.push_back(&b);
+    }
+    if (kinds.empty())
+      for (const Layer& l : layout.layers)
+        if (l.kind == LayerKind::conv2d) name(l.kind, false);
     out.push_back("no prediction for " + (kinds.empty() ? std::string("this stack") : kinds) +
-                  " (the mean-field prediction is for plain dense + activation stacks)");
+                  " (the mean-field prediction is for plain dense or conv2d + activation "
+                  "stacks with one activation)");
     return out;
+  }
+  if (!layout.plain_mlp) {
+    out.push_back("conv2d: delta only, no weight-gradient prediction (a kernel's gradient sums "
+                  "over positions, whose correlations the per-unit maps do not track)");
+    long fewest = 0;
+    for (const Layer& l : layout.layers) {
+      if (l.kind != LayerKind::conv2d) continue;
+      fewest = fewest ? std::min(fewest, l.out_shape.c) : l.out_shape.c;
+    }
+    if (fewest < 64)
+      out.push_back("finite width: the narrowest conv layer has " + std::to_string(fewest) +
+                    " channels (each kernel's C_out x C_in k^2 weights serve every position, so "
+                    "per-run norms scatter as for a dense layer of that width)");
   }
   // A constant bias far from the kink relative to the pre-activations' spread (relu at bias
   // -0.5: the spread shrinks layer by layer until a few units carry the whole signal): the
@@ -197,7 +247,7 @@ std::vector<std::string> theory_caveats(const Config& config, const NetworkLayou
   if (layout.inputs < 16)
     out.push_back("input dimension " + std::to_string(layout.inputs) +
                   " < 16: first-layer pre-activations are far from Gaussian");
-  if (config.train.loss == Loss::cross_entropy)
+  if (config.train.loss == Loss::cross_entropy && layout.plain_mlp)  // conv: no grad_w one
     out.push_back("cross-entropy: the weight-gradient prediction takes output errors as "
                   "uncorrelated across examples (true for balanced labels at a uniform softmax); "
                   "delta_norm, per example, is unaffected");

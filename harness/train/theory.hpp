@@ -38,9 +38,16 @@ struct FlowInputs {
   long inputs = 0;
 };
 
+// Whether a network has a per-run prediction: a plain MLP, or a vanilla CNN (Xiao et al.
+// 2018): conv2d + activation pairs, then flatten, dense + activation pairs and the output
+// layer, one activation throughout. Per unit, a conv layer's forward variance and backward
+// factor follow the dense maps with fan_in = C_in k^2; pools, norms and residuals have none.
+bool conv_flow_stack(const NetworkLayout& layout);
+bool has_flow_prediction(const NetworkLayout& layout);
+
 // The moments of the network `start` actually holds (drawn or loaded) and of the training
 // inputs, so the prediction is for this run, whatever its init.
-// For plain MLPs only (layout.plain_mlp): the other kinds have no prediction here.
+// For plain MLPs only (layout.plain_mlp); conv stacks have predict_conv_flow.
 FlowInputs flow_inputs(const Config& config, const NetworkLayout& layout, const Parameters& start,
                        const Examples& train);
 
@@ -59,6 +66,16 @@ struct FlowPrediction {
 };
 
 FlowPrediction predict_flow(const FlowInputs& in);
+
+// A conv_flow_stack network's delta prediction (grad_w_log10 is nan but for the output layer:
+// a kernel's gradient sums over positions, whose correlations these maps do not track). The
+// maps run per position, channels averaged, so zero padding's border units are exact in the
+// mean field: the forward variance at position p sums, per tap, the tap's mean square weight
+// (of the drawn kernel) times the input's second moment where the tap reads (0 in the padding),
+// and the backward signal returns the same way. The input's second moment per position is
+// measured on the training inputs (images have dark borders).
+FlowPrediction predict_conv_flow(const NetworkLayout& layout, const Parameters& start,
+                                 const Examples& train);
 
 // Uniform layers with zero-mean biases of variance sigma_b2 (the textbook setting).
 FlowPrediction predict_flow(const ActivationSpec& activation, const std::vector<double>& sigma_w2,

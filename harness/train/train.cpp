@@ -74,9 +74,10 @@ TrainResult train_typed(const Config& config, const Dataset& data, Parameters st
   Network<T> net = make_network<T>(layout);
   set_parameters(net, start);
   if (config.log.save_params) observer.on_parameters("init", layout, start);
-  const FlowPrediction theory = layout.plain_mlp
-                                    ? predict_flow(flow_inputs(config, layout, start, data.train))
-                                    : FlowPrediction{};
+  const FlowPrediction theory =
+      layout.plain_mlp        ? predict_flow(flow_inputs(config, layout, start, data.train))
+      : conv_flow_stack(layout) ? predict_conv_flow(layout, start, data.train)
+                              : FlowPrediction{};
   // The network has its own copy now; at depth 100 x width 1024 in float64 this one is 800 MB.
   start = Parameters{};
 #ifdef __GLIBC__

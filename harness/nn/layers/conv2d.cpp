@@ -38,14 +38,8 @@ Im2col input_gradient_geometry(const Layer& l) {
           l.kernel, 1, l.kernel - 1 - l.pad, l.padding == Padding::circular};
 }
 
-// Where input row `i` (or column) of an output at `o` and kernel offset `k` reads, or -1 for
-// a zero of the padding. Circular padding wraps around the image.
 inline long source_index(long o, long k, const Im2col& g, long size) {
-  long i = o * g.stride + k - g.pad;
-  if (i >= 0 && i < size) return i;
-  if (!g.circular) return -1;
-  i %= size;
-  return i < 0 ? i + size : i;
+  return conv_source(o, k, g.stride, g.pad, g.circular, size);
 }
 
 // dst[0, n) = src[0, n), inlined: these runs are a few dozen values, where a libc call

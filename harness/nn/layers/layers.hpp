@@ -67,6 +67,16 @@ template <class T>
 void residual_backward_skip(const Layer& l, const T* params, T* grads, const Mat<T>& in,
                             const Mat<T>& dout, Mat<T>* din);
 
+// Where a conv's output row (or column) o reads with kernel offset k in an input of `size`
+// rows, or -1 for a zero of the padding; circular padding wraps around the image.
+inline long conv_source(long o, long k, long stride, long pad, bool circular, long size) {
+  long i = o * stride + k - pad;
+  if (i >= 0 && i < size) return i;
+  if (!circular) return -1;
+  i %= size;
+  return i < 0 ? i + size : i;
+}
+
 // conv2d, a chunk of m examples at a time (conv2d_chunk):
 // patches (m H' W', C_in k k) = im2col of the chunk, rows j H' W' + p; for each example n,
 // out_n (H' W', C_out), column-major in out's column n, = b + patches_n W^T.
