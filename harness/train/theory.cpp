@@ -206,7 +206,7 @@ std::vector<std::string> theory_caveats(const Config& config, const NetworkLayou
     }
     if (fewest < 64)
       out.push_back("finite width: the narrowest conv layer has " + std::to_string(fewest) +
-                    " channels (each kernel's C_out x C_in k^2 weights serve every position, so "
+                    (fewest == 1 ? " channel" : " channels") + " (each kernel's C_out x C_in k^2 weights serve every position, so "
                     "per-run norms scatter as for a dense layer of that width)");
   }
   // A constant bias far from the kink relative to the pre-activations' spread (relu at bias
