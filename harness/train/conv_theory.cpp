@@ -30,10 +30,9 @@ WeightMoments moments_of(const Layer& l, const MatD& w, const MatD& b) {
     for (long t = 0; t < taps; ++t)
       m.tap_mean_square[std::size_t(t)] += w.col(ci * taps + t).squaredNorm();
   for (double& s : m.tap_mean_square) s /= double(w.rows() * c_in);
-  m.bias_mean = b.size() ? b.mean() : 0.0;
-  m.bias_var = b.size() ? std::max(0.0, b.squaredNorm() / double(b.size()) -
-                                            m.bias_mean * m.bias_mean)
-                        : 0.0;
+  const BiasMoments bias = bias_moments(b);
+  m.bias_mean = bias.mean;
+  m.bias_var = bias.var;
   return m;
 }
 

@@ -41,6 +41,12 @@ bool same_activation(const Layer& a, const Layer& b) {
 
 }  // namespace
 
+BiasMoments bias_moments(const MatD& b) {
+  const VecD v = b.col(0);
+  const double mean = v.size() ? v.mean() : 0.0;
+  return {mean, std::max(0.0, mean_square(v) - mean * mean)};
+}
+
 bool conv_flow_stack(const NetworkLayout& layout) {
   const std::vector<Layer>& ls = layout.layers;
   std::size_t i = 0;
@@ -89,10 +95,9 @@ FlowInputs flow_inputs(const Config& config, const NetworkLayout& layout, const 
     const MatD& w = *weights[l];
     in.sigma_w2.push_back(double(w.cols()) * mean_square(w));
     if (l + 1 == layers) break;
-    const VecD b = biases[l]->col(0);
-    const double mean = b.size() ? b.mean() : 0.0;
-    in.bias_mean.push_back(mean);
-    in.bias_var.push_back(std::max(0.0, mean_square(b) - mean * mean));
+    const BiasMoments b = bias_moments(*biases[l]);
+    in.bias_mean.push_back(b.mean);
+    in.bias_var.push_back(b.var);
     in.widths.push_back(w.rows());
   }
   return in;

@@ -45,6 +45,12 @@ struct FlowInputs {
 bool conv_flow_stack(const NetworkLayout& layout);
 bool has_flow_prediction(const NetworkLayout& layout);
 
+// A bias vector's mean, and its variance across units (never below 0).
+struct BiasMoments {
+  double mean = 0, var = 0;
+};
+BiasMoments bias_moments(const MatD& b);
+
 // The moments of the network `start` actually holds (drawn or loaded) and of the training
 // inputs, so the prediction is for this run, whatever its init.
 // For plain MLPs only (layout.plain_mlp); conv stacks have predict_conv_flow.
