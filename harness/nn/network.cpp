@@ -332,11 +332,9 @@ struct WorkspaceBuilder {
           const long rows = l.out_shape.positions() * conv2d_chunk(l, batch, sizeof(T));
           const long k = l.in_shape.c * l.kernel * l.kernel;
           b.cache = scratch(rows, k, 0);
-          if (train) {
-            const ConvScratch s = conv2d_scratch(l);
-            b.stat = reuse(-2, s.rows, s.cols, 0);
-            b.flipped = reuse(-3, s.flipped_rows, s.flipped_cols, 0);
-          }
+          const ConvScratch s = conv2d_scratch(l);
+          b.stat = reuse(-2, s.elements(), 1, 0);  // forward's too (conv2d_direct)
+          if (train) b.flipped = reuse(-3, s.flipped_rows, s.flipped_cols, 0);
           break;
         }
         case LayerKind::max_pool:
@@ -354,6 +352,8 @@ struct WorkspaceBuilder {
           build(l.body, level + 1, input_grad);
           break;
         case LayerKind::dense:
+          if (train && dense_uses_transpose<T>(l, batch))
+            b.cache = reuse(-4, l.in_units, l.out_units, 0);  // W^T, inside backward only
           break;
       }
       if (train) {
@@ -419,7 +419,7 @@ struct Pass_ {
           break;
         }
         case LayerKind::conv2d:
-          conv2d_forward<T>(l, params, *x, out, ws.cache(l));
+          conv2d_forward<T>(l, params, *x, out, ws.cache(l), ws.stat(l));
           break;
         case LayerKind::max_pool:
           max_pool_forward<T>(l, *x, out, ws.cache(l));
@@ -453,7 +453,8 @@ struct Pass_ {
         delta_squares[l.row] = squared_norm_wide(dout.data(), std::size_t(dout.size()));
       switch (l.kind) {
         case LayerKind::dense:
-          dense_backward<T>(l, params, grads, x, dout, dx);
+          dense_backward<T>(l, params, grads, x, dout, dx,
+                            ws.at[std::size_t(l.id)].cache >= 0 ? &ws.cache(l) : nullptr);
           break;
         case LayerKind::activation:
           if (dx) activation_backward<T>(ws.cache(l), dout, *dx);

@@ -139,7 +139,8 @@ struct LayerBuffers {
   int out = -1;    // (out_units, batch)
   int dout = -1;   // dL/d out; an activation shares its input's (backward runs in place)
   int cache = -1;  // activation, prelu: phi'(in); norms: the normalized input x_hat;
-                   // conv2d: a chunk's patches (m H' W', C_in k k); max_pool: argmax
+                   // conv2d: a chunk's patches (m H' W', C_in k k); max_pool: argmax;
+                   // dense (training, small shapes): W^T (in, out) for backward
   int stat = -1;   // batch_norm: 1/sigma per unit (units, 3), (units, 4) per channel;
                    // layer_norm: per example (3, batch); conv2d: one example's dout
                    // patches (conv2d_scratch)

@@ -9,8 +9,10 @@
 // scatter dout W back through col2im.
 #include <algorithm>
 
+#include "nn/layers/conv2d_direct.hpp"
 #include "nn/layers/instantiate.hpp"
 #include "nn/layers/layers.hpp"
+#include "nn/small_gemm.hpp"
 
 namespace gradflow {
 namespace {
@@ -36,6 +38,24 @@ bool input_gradient_is_conv(const Layer& l) { return l.stride == 1; }
 Im2col input_gradient_geometry(const Layer& l) {
   return {l.out_shape.c, l.out_shape.h, l.out_shape.w, l.in_shape.h, l.in_shape.w,
           l.kernel, 1, l.kernel - 1 - l.pad, l.padding == Padding::circular};
+}
+
+// The same two convolutions for conv2d_direct (stride 1 only).
+DirectConv direct_forward_geometry(const Layer& l) {
+  return {l.in_shape.c, l.in_shape.h, l.in_shape.w, l.out_shape.c, l.out_shape.h,
+          l.out_shape.w, l.kernel, l.pad, l.padding == Padding::circular};
+}
+DirectConv direct_input_gradient_geometry(const Layer& l) {
+  return {l.out_shape.c, l.out_shape.h, l.out_shape.w, l.in_shape.c, l.in_shape.h,
+          l.in_shape.w, l.kernel, l.kernel - 1 - l.pad, l.padding == Padding::circular};
+}
+template <class T>
+bool direct_forward(const Layer& l) {
+  return l.stride == 1 && direct_conv_takes<T>(direct_forward_geometry(l));
+}
+template <class T>
+bool direct_input_gradient(const Layer& l) {
+  return l.stride == 1 && direct_conv_takes<T>(direct_input_gradient_geometry(l));
 }
 
 inline long source_index(long o, long k, const Im2col& g, long size) {
@@ -145,16 +165,19 @@ void col2im(const Im2col& g, const T* dpatches, long ld, T* din) {
 }
 
 // flipped (C_out k k, C_in): row (co, ky, kx) = W[co, ci, k-1-ky, k-1-kx], the kernel of the
-// input-gradient convolution.
+// input-gradient convolution; `transposed`: (C_in, C_out k k), as direct_conv reads it.
 template <class T>
-void flip_kernel(const Layer& l, const Eigen::Map<const Mat<T>>& w, T* flipped) {
+void flip_kernel(const Layer& l, const Eigen::Map<const Mat<T>>& w, T* flipped,
+                 bool transposed) {
   const long k = l.kernel, c_out = l.out_shape.c, c_in = l.in_shape.c, rows = c_out * k * k;
   for (long ci = 0; ci < c_in; ++ci)
     for (long co = 0; co < c_out; ++co)
       for (long ky = 0; ky < k; ++ky)
-        for (long kx = 0; kx < k; ++kx)
-          flipped[ci * rows + (co * k + ky) * k + kx] =
+        for (long kx = 0; kx < k; ++kx) {
+          const long j = (co * k + ky) * k + kx;
+          flipped[transposed ? j * c_in + ci : ci * rows + j] =
               w(co, (ci * k + (k - 1 - ky)) * k + (k - 1 - kx));
+        }
 }
 
 }  // namespace
@@ -166,19 +189,30 @@ long conv2d_chunk(const Layer& l, long batch, long scalar_bytes) {
 
 ConvScratch conv2d_scratch(const Layer& l) {
   const long k2 = l.kernel * l.kernel;
-  if (input_gradient_is_conv(l))
-    return {l.in_shape.positions(), l.out_shape.c * k2, l.out_shape.c * k2, l.in_shape.c};
-  return {l.out_shape.positions(), l.in_shape.c * k2, 0, 0};
+  ConvScratch s{l.out_shape.positions(), l.in_shape.c * k2, 0, 0, 0};
+  if (input_gradient_is_conv(l)) {
+    s = {l.in_shape.positions(), l.out_shape.c * k2, l.out_shape.c * k2, l.in_shape.c, 0};
+    s.direct = std::max(direct_conv_scratch(direct_forward_geometry(l)),
+                        direct_conv_scratch(direct_input_gradient_geometry(l)));
+  }
+  return s;
 }
 
 template <class T>
 void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
-                    Mat<T>& patches) {
+                    Mat<T>& patches, Mat<T>& scratch) {
   const long positions = l.out_shape.positions(), c_out = l.out_shape.c;
   const long chunk = patches.rows() / positions, batch = in.cols();
   const Im2col g = forward_geometry(l);
   const Eigen::Map<const Mat<T>> w(params + l.w, c_out, patches.cols());  // (C_out, C_in k k)
   const T* b = params + l.b;                                             // (C_out)
+  // Without im2col when backward makes its own patches anyway (chunks smaller than the batch).
+  if (chunk < batch && direct_forward<T>(l)) {
+    const DirectConv dg = direct_forward_geometry(l);
+    for (long n = 0; n < batch; ++n)
+      direct_conv(dg, in.col(n).data(), w.data(), b, out.col(n).data(), scratch.data());
+    return;
+  }
   for (long n0 = 0; n0 < batch; n0 += chunk) {
     const long m = std::min(chunk, batch - n0);
     for (long j = 0; j < m; ++j)
@@ -187,7 +221,10 @@ void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& o
     for (long j = 0; j < m; ++j) {
       MatMap<T> out_n(out.col(n0 + j).data(), positions, c_out);
       for (long c = 0; c < c_out; ++c) out_n.col(c).setConstant(b[c]);
-      out_n.noalias() += patches.middleRows(j * positions, positions) * w.transpose();
+      const T* patches_n = patches.data() + j * positions;
+      if (!small_gemm<T>(positions, c_out, w.cols(), patches_n, patches.rows(), w.data(), c_out,
+                         1, out_n.data(), positions, true))
+        out_n.noalias() += patches.middleRows(j * positions, positions) * w.transpose();
     }
   }
 }
@@ -206,8 +243,10 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
   db.setZero();
   const Eigen::Map<const Mat<T>> w(params + l.w, c_out, patches.cols());
   const bool as_conv = input_gradient_is_conv(l);
+  const bool direct = as_conv && direct_input_gradient<T>(l);
   const Im2col dg = input_gradient_geometry(l);
-  if (din && as_conv) flip_kernel(l, w, flipped.data());
+  const DirectConv ddg = direct_input_gradient_geometry(l);
+  if (din && as_conv) flip_kernel(l, w, flipped.data(), direct);
   const ConvScratch s = conv2d_scratch(l);
   MatMap<T> dpatches(scratch.data(), s.rows, s.cols);
   for (long n0 = 0; n0 < batch; n0 += chunk) {
@@ -221,13 +260,21 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
       dw.noalias() += dout_n.transpose() * patches.middleRows(j * positions, positions);
       db += dout_n.colwise().sum().transpose();
       if (!din) continue;
-      if (as_conv) {
+      if (direct) {
+        direct_conv(ddg, dout_n.data(), flipped.data(), static_cast<const T*>(nullptr),
+                    din->col(n).data(), scratch.data());
+      } else if (as_conv) {
         // din_n (H W, C_in) = im2col(dout_n) (H W, C_out k k) flipped (C_out k k, C_in)
         im2col(dg, dout_n.data(), dpatches.data(), dpatches.rows());
         MatMap<T> din_n(din->col(n).data(), l.in_shape.positions(), l.in_shape.c);
-        din_n.noalias() = dpatches * MatMap<T>(flipped.data(), s.flipped_rows, s.flipped_cols);
+        if (!small_gemm<T>(din_n.rows(), din_n.cols(), s.flipped_rows, dpatches.data(),
+                           dpatches.rows(), flipped.data(), 1, s.flipped_rows, din_n.data(),
+                           din_n.rows(), false))
+          din_n.noalias() = dpatches * MatMap<T>(flipped.data(), s.flipped_rows, s.flipped_cols);
       } else {
-        dpatches.noalias() = dout_n * w;  // (H' W', C_in k k)
+        if (!small_gemm<T>(positions, w.cols(), c_out, dout_n.data(), positions, w.data(), 1,
+                           c_out, dpatches.data(), dpatches.rows(), false))
+          dpatches.noalias() = dout_n * w;  // (H' W', C_in k k)
         col2im(g, dpatches.data(), dpatches.rows(), din->col(n).data());
       }
     }
@@ -235,7 +282,8 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
 }
 
 #define INSTANTIATE(T)                                                                      \
-  template void conv2d_forward<T>(const Layer&, const T*, const Mat<T>&, Mat<T>&, Mat<T>&); \
+  template void conv2d_forward<T>(const Layer&, const T*, const Mat<T>&, Mat<T>&, Mat<T>&,  \
+                                  Mat<T>&);                                               \
   template void conv2d_backward<T>(const Layer&, const T*, T*, const Mat<T>&,              \
                                    const Mat<T>&, Mat<T>*, Mat<T>&, Mat<T>&, Mat<T>&);
 GRADFLOW_LAYER_INSTANTIATE(INSTANTIATE)

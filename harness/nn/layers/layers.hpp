@@ -5,6 +5,8 @@
 // where its tensors are.
 #pragma once
 
+#include <algorithm>
+
 #include "nn/network.hpp"
 
 namespace gradflow {
@@ -12,10 +14,14 @@ namespace gradflow {
 // dense: out = W in + b. W (out, in), b (out).
 template <class T>
 void dense_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out);
-// dW = dout in^T, db = sum over the batch of dout, din = W^T dout.
+// dW = dout in^T, db = sum over the batch of dout, din = W^T dout. w_t: (in, out) workspace
+// for W^T, which small_gemm reads (it needs the product's left operand column by column), or
+// null when dense_uses_transpose is false.
 template <class T>
 void dense_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
-                    const Mat<T>& dout, Mat<T>* din);
+                    const Mat<T>& dout, Mat<T>* din, Mat<T>* w_t);
+template <class T>
+bool dense_uses_transpose(const Layer& l, long batch);
 
 // activation: out = phi(in), dphi = phi'(in) kept for backward.
 template <class T>
@@ -83,7 +89,7 @@ inline long conv_source(long o, long k, long stride, long pad, bool circular, lo
 // W (C_out, C_in k k), b (C_out). patches is workspace, patches.rows() / H' W' the chunk.
 template <class T>
 void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
-                    Mat<T>& patches);
+                    Mat<T>& patches, Mat<T>& scratch);
 // dW = sum_n dout_n^T patches_n, db = the column sums of every dout_n (H' W', C_out). At
 // stride 1 din_n = im2col(dout_n) flipped, the convolution of dout with the flipped kernel;
 // otherwise din_n = col2im(dout_n W). Reads forward's patches when one chunk is the whole
@@ -97,6 +103,8 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
 // (C_out k k, C_in) at stride 1, else empty.
 struct ConvScratch {
   long rows = 0, cols = 0, flipped_rows = 0, flipped_cols = 0;
+  long direct = 0;  // elements conv2d_direct needs, forward or backward (stride 1)
+  long elements() const { return std::max(rows * cols, direct); }
 };
 ConvScratch conv2d_scratch(const Layer& l);
 // Examples whose patches im2col makes at a time: the whole batch when its patches fit in
