@@ -35,6 +35,20 @@ bool same_bytes(const auto& x, const auto& y) {
          std::memcmp(x.data(), y.data(), sizeof(*x.data()) * std::size_t(x.size())) == 0;
 }
 
+// One answer of small_gemm: refused, c is left as it was; taken, it holds Eigen's bytes.
+// Returns whether it was taken.
+template <class M>
+bool check_answer(bool taken, const M& got, const M& start, const M& expected) {
+  if (!taken) {
+    INFO("refused shapes leave c untouched");
+    CHECK(same_bytes(got, start));
+    return false;
+  }
+  INFO("max diff " << (got - expected).cwiseAbs().maxCoeff());
+  CHECK(same_bytes(got, expected));
+  return true;
+}
+
 // One shape, four ways: b plain or transposed, c assigned or accumulated. Returns whether
 // small_gemm took it.
 template <class T>
@@ -58,15 +72,9 @@ bool matches_eigen(long m, long n, long k) {
       const long row_step = transposed ? n : 1, col_step = transposed ? 1 : k;
       taken = small_gemm<T>(m, n, k, a.data(), m, bp, row_step, col_step, got.data(), m,
                             accumulate);
-      if (!taken) {
-        INFO("refused shapes leave c untouched");
-        CHECK(same_bytes(got, start));
-        return false;
-      }
       INFO("m " << m << " n " << n << " k " << k << " transposed " << transposed
-                << " accumulate " << accumulate << " max diff "
-                << (got - expected).cwiseAbs().maxCoeff());
-      CHECK(same_bytes(got, expected));
+                << " accumulate " << accumulate);
+      if (!check_answer(taken, got, start, expected)) return false;
     }
   return taken;
 }
@@ -104,6 +112,63 @@ TEST_CASE("small_gemm is bit-identical to Eigen's product, float32", "[small_gem
 
 TEST_CASE("small_gemm is bit-identical to Eigen's product, float64", "[small_gemm]") {
   check_shapes<double>();
+}
+
+// small_gemm_gathered against Eigen on the same b written out: b(p, j) = planes[rows[p] +
+// columns[j]], with rows as a convolution's output positions in plane-wide rows (a gap of
+// k - 1 after every `width` positions) and columns as its taps (c_in planes of k x k).
+template <class T>
+bool gathered_matches_eigen(long m, long channels, long width, long height, long k) {
+  const long n = channels * k * k, depth = width * height, plane_width = width + k - 1;
+  const long plane = (height + k - 1) * plane_width;
+  const Matrix<T> planes = random_with_zeros<T>(channels * plane, 1, unsigned(m + n + depth));
+  std::vector<long> rows(std::size_t(depth), 0), columns(std::size_t(n), 0);
+  for (long p = 0; p < depth; ++p) rows[std::size_t(p)] = p / width * plane_width + p % width;
+  for (long c = 0; c < channels; ++c)
+    for (long ky = 0; ky < k; ++ky)
+      for (long kx = 0; kx < k; ++kx)
+        columns[std::size_t((c * k + ky) * k + kx)] = c * plane + ky * plane_width + kx;
+  Matrix<T> b(depth, n);
+  for (long p = 0; p < depth; ++p)
+    for (long j = 0; j < n; ++j)
+      b(p, j) = planes(rows[std::size_t(p)] + columns[std::size_t(j)]);
+  const Matrix<T> a = random_with_zeros<T>(m, depth, unsigned(m * 3 + depth));
+  const Matrix<T> start = random_with_zeros<T>(m, n, unsigned(m + 5 * n));
+  bool taken = false;
+  for (bool accumulate : {false, true}) {
+    Matrix<T> expected = start, got = start;
+    if (accumulate) expected.noalias() += a * b;
+    else expected.noalias() = a * b;
+    taken = small_gemm_gathered<T>(m, n, depth, a.data(), m, planes.data(), rows.data(),
+                                   columns.data(), got.data(), m, accumulate);
+    INFO("m " << m << " channels " << channels << " positions " << width << " x " << height
+              << " k " << k << " accumulate " << accumulate);
+    if (!check_answer(taken, got, start, expected)) return false;
+  }
+  return taken;
+}
+
+template <class T>
+void check_gathered_shapes() {
+  constexpr long L = Eigen::internal::packet_traits<T>::size;
+  long taken = 0, tried = 0;
+  // m: the output channels (the weight gradient's rows), every panel kind; the positions
+  // span depths below, at and above Eigen's depth block.
+  for (long m : {L, 2 * L, 3 * L, L / 2, L / 4, L + L / 2 + L / 4, 16L, 32L})
+    for (auto [channels, size, k] : {std::array<long, 3>{1, 28, 3}, {16, 28, 3}, {16, 14, 3},
+                                     {3, 7, 5}, {2, 40, 2}, {4, 5, 1}}) {
+      ++tried;
+      taken += gathered_matches_eigen<T>(m, channels, size, size, k);
+    }
+  CHECK(gathered_matches_eigen<T>(16, 16, 28, 28, 3));  // the CNN benchmark's dW
+  INFO(taken << " of " << tried << " shapes taken");
+  CHECK(taken > tried / 2);
+}
+
+TEST_CASE("small_gemm_gathered is bit-identical to Eigen's product on the gathered matrix",
+          "[small_gemm]") {
+  check_gathered_shapes<float>();
+  check_gathered_shapes<double>();
 }
 
 TEST_CASE("transpose_into transposes whole 8 x 8 blocks and the edges", "[small_gemm]") {

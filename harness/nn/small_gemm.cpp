@@ -4,6 +4,8 @@
 #include <Eigen/Core>
 #include <algorithm>
 
+#include "nn/eigen_order_sum.hpp"
+
 namespace gradflow {
 namespace {
 
@@ -28,25 +30,63 @@ inline constexpr long kTileColumns = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 3
 // cache-blocked product is faster.
 inline constexpr long kMaxPanelBytes = 1L << 20;
 
+// How b(p, j) is found, as a cursor over a tile's columns [j, j + Cols) that moves one depth
+// index at a time. Strided: b[p row_step + j col_step].
 template <class T>
+struct StridedB {
+  const T* b;
+  long row_step, col_step;
+  template <int Cols>
+  struct Cursor {
+    const T* row;
+    long row_step, col_step;
+    T at(int c) const { return row[c * col_step]; }
+    void next() { row += row_step; }
+  };
+  template <int Cols>
+  Cursor<Cols> cursor(long p, long j) const {
+    return {b + p * row_step + j * col_step, row_step, col_step};
+  }
+};
+
+// Gathered: b[rows[p] + columns[j]] (a convolution's patches read from its padded input).
+template <class T>
+struct GatheredB {
+  const T* b;
+  const long *rows, *columns;
+  template <int Cols>
+  struct Cursor {
+    const T* column[Cols];
+    const long* row;
+    T at(int c) const { return column[c][*row]; }
+    void next() { ++row; }
+  };
+  template <int Cols>
+  Cursor<Cols> cursor(long p, long j) const {
+    Cursor<Cols> cursor;
+    for (int c = 0; c < Cols; ++c) cursor.column[c] = b + columns[j + c];
+    cursor.row = rows + p;
+    return cursor;
+  }
+};
+
+template <class T, class B>
 struct Operands {
   const T* a;
   long lda;
-  const T* b;
-  long b_row_step, b_col_step;
+  B b;
   T* c;
   long ldc;
 };
 
 // acc[r][j] += a(rows r, p) b(p, column j), one FMA per entry.
-template <class P, int Rows, int Cols, class T>
-inline void multiply_add(const T* a_column, const T* b_row, long b_col_step,
-                         P (&acc)[Rows][Cols]) {
+template <class P, int Rows, int Cols, class T, class Cursor>
+EIGEN_ALWAYS_INLINE void multiply_add(const T* a_column, const Cursor& b, P (&acc)[Rows][Cols]) {
   P a[Rows];
   for (int r = 0; r < Rows; ++r) a[r] = ei::ploadu<P>(a_column + r * kLanes<P>);
   for (int j = 0; j < Cols; ++j) {
-    const P b = ei::pset1<P>(b_row[j * b_col_step]);
-    for (int r = 0; r < Rows; ++r) acc[r][j] = ei::pmadd(a[r], b, acc[r][j]);
+    const P bj = ei::pset1<P>(b.at(j));
+    for (int r = 0; r < Rows; ++r) acc[r][j] = ei::pmadd(a[r], bj, acc[r][j]);
   }
 }
 
@@ -55,28 +95,17 @@ inline void multiply_add(const T* a_column, const T* b_row, long b_col_step,
 // the same, since a sum that starts at +0 is never -0). Paired: Eigen's one-packet (or half-
 // or quarter-packet) rows in four-column groups, which sum even and odd depth indices apart
 // up to the last multiple of 8.
-template <class P, int Rows, int Cols, bool Paired, class T>
-inline void tile(const Operands<T>& o, long i, long j, long p0, long depth, bool fresh) {
+template <class P, int Rows, int Cols, bool Paired, class T, class B>
+EIGEN_ALWAYS_INLINE void tile(const Operands<T, B>& o, long i, long j, long p0, long depth,
+                              bool fresh) {
   P acc[Rows][Cols];
-  for (auto& row : acc)
-    for (auto& v : row) v = ei::pset1<P>(T(0));
   const T* a = o.a + i + p0 * o.lda;
-  const T* b = o.b + p0 * o.b_row_step + j * o.b_col_step;
-  long p = 0;
-  if constexpr (Paired) {
-    P odd[Rows][Cols];
-    for (auto& row : odd)
-      for (auto& v : row) v = ei::pset1<P>(T(0));
-    for (const long peeled = depth & ~7L; p < peeled; p += 2) {
-      multiply_add<P, Rows, Cols>(a + p * o.lda, b + p * o.b_row_step, o.b_col_step, acc);
-      multiply_add<P, Rows, Cols>(a + (p + 1) * o.lda, b + (p + 1) * o.b_row_step,
-                                  o.b_col_step, odd);
-    }
-    for (int r = 0; r < Rows; ++r)
-      for (int c = 0; c < Cols; ++c) acc[r][c] = ei::padd(acc[r][c], odd[r][c]);
-  }
-  for (; p < depth; ++p)
-    multiply_add<P, Rows, Cols>(a + p * o.lda, b + p * o.b_row_step, o.b_col_step, acc);
+  auto b = o.b.template cursor<Cols>(p0, j);
+  eigen_order_sum<Paired, P>(depth, acc, [&](long p, P(&into)[Rows][Cols])
+                                             __attribute__((always_inline)) {
+    multiply_add<P, Rows, Cols>(a + p * o.lda, b, into);
+    b.next();
+  });
   for (int c = 0; c < Cols; ++c)
     for (int r = 0; r < Rows; ++r) {
       T* dst = o.c + i + r * kLanes<P> + (j + c) * o.ldc;
@@ -85,8 +114,8 @@ inline void tile(const Operands<T>& o, long i, long j, long p0, long depth, bool
 }
 
 // Columns [j0, j1) of one row strip, kTileColumns at a time, then 4, then 1.
-template <class P, int Rows, bool Paired, class T>
-void row_strip(const Operands<T>& o, long i, long j0, long j1, long p0, long depth, bool fresh) {
+template <class P, int Rows, bool Paired, class T, class B>
+void row_strip(const Operands<T, B>& o, long i, long j0, long j1, long p0, long depth, bool fresh) {
   long j = j0;
   for (; j + kTileColumns <= j1; j += kTileColumns)
     tile<P, Rows, kTileColumns, Paired>(o, i, j, p0, depth, fresh);
@@ -113,8 +142,8 @@ EigenRowPanels eigen_row_panels(long rows) {
 namespace {
 
 // The rows [from, to) of a one-, half- or quarter-packet panel, one packet P at a time.
-template <class P, class T>
-void fraction_rows(const Operands<T>& o, long from, long to, long j0, long cols, long p0,
+template <class P, class T, class B>
+void fraction_rows(const Operands<T, B>& o, long from, long to, long j0, long cols, long p0,
                    long depth, bool fresh) {
   const long four_columns = cols / 4 * 4;
   for (long i = from; i < to; i += kLanes<P>) {
@@ -125,8 +154,8 @@ void fraction_rows(const Operands<T>& o, long from, long to, long j0, long cols,
 
 // One of Eigen's gebp calls: rows [i0, i0 + rows), columns [j0, j0 + cols), depth
 // [p0, p0 + depth), with its row and column partition.
-template <class T>
-void block(const Operands<T>& o, long i0, long rows, long j0, long cols, long p0, long depth,
+template <class T, class B>
+void block(const Operands<T, B>& o, long i0, long rows, long j0, long cols, long p0, long depth,
            bool fresh) {
   using P = typename Full<T>::LhsPacket;
   constexpr long L = kLanes<P>;
@@ -181,18 +210,35 @@ bool small_gemm_takes(long m, long n, long k) {
   return takes<T>(m, n, k, eigen_blocking<T>(m, n, k));
 }
 
-template <class T>
-bool small_gemm(long m, long n, long k, const T* a, long lda, const T* b, long b_row_step,
-                long b_col_step, T* c, long ldc, bool accumulate) {
+namespace {
+
+template <class T, class B>
+bool product(long m, long n, long k, const Operands<T, B>& o, bool accumulate) {
   const EigenBlocking blocks = eigen_blocking<T>(m, n, k);
   if (!takes<T>(m, n, k, blocks)) return false;
-  const Operands<T> o{a, lda, b, b_row_step, b_col_step, c, ldc};
   for (long i2 = 0; i2 < m; i2 += blocks.mc)
     for (long p0 = 0; p0 < k; p0 += blocks.kc)
       for (long j2 = 0; j2 < n; j2 += blocks.nc)
         block(o, i2, std::min(blocks.mc, m - i2), j2, std::min(blocks.nc, n - j2), p0,
               std::min(blocks.kc, k - p0), !accumulate && p0 == 0);
   return true;
+}
+
+}  // namespace
+
+template <class T>
+bool small_gemm(long m, long n, long k, const T* a, long lda, const T* b, long b_row_step,
+                long b_col_step, T* c, long ldc, bool accumulate) {
+  return product(m, n, k, Operands<T, StridedB<T>>{a, lda, {b, b_row_step, b_col_step}, c, ldc},
+                 accumulate);
+}
+
+template <class T>
+bool small_gemm_gathered(long m, long n, long k, const T* a, long lda, const T* b,
+                         const long* b_rows, const long* b_columns, T* c, long ldc,
+                         bool accumulate) {
+  return product(m, n, k, Operands<T, GatheredB<T>>{a, lda, {b, b_rows, b_columns}, c, ldc},
+                 accumulate);
 }
 
 template <class T>
@@ -220,6 +266,10 @@ template bool small_gemm<float>(long, long, long, const float*, long, const floa
                                 float*, long, bool);
 template bool small_gemm<double>(long, long, long, const double*, long, const double*, long,
                                  long, double*, long, bool);
+template bool small_gemm_gathered<float>(long, long, long, const float*, long, const float*,
+                                         const long*, const long*, float*, long, bool);
+template bool small_gemm_gathered<double>(long, long, long, const double*, long, const double*,
+                                          const long*, const long*, double*, long, bool);
 template bool small_gemm_takes<float>(long, long, long);
 template bool small_gemm_takes<double>(long, long, long);
 

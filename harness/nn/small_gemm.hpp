@@ -28,6 +28,13 @@ template <class T>
 bool small_gemm(long m, long n, long k, const T* a, long lda, const T* b, long b_row_step,
                 long b_col_step, T* c, long ldc, bool accumulate);
 
+// The same with b gathered: b(p, j) = b[b_rows[p] + b_columns[j]] (a convolution's patches,
+// read from its padded input planes without im2col).
+template <class T>
+bool small_gemm_gathered(long m, long n, long k, const T* a, long lda, const T* b,
+                         const long* b_rows, const long* b_columns, T* c, long ldc,
+                         bool accumulate);
+
 // Whether small_gemm takes an (m, n, k) product (for callers that prepare operands for it).
 template <class T>
 bool small_gemm_takes(long m, long n, long k);

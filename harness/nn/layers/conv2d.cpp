@@ -54,6 +54,10 @@ bool direct_forward(const Layer& l) {
   return l.stride == 1 && direct_conv_takes<T>(direct_forward_geometry(l));
 }
 template <class T>
+bool direct_weight_gradient(const Layer& l) {
+  return l.stride == 1 && direct_weight_gradient_takes<T>(direct_forward_geometry(l));
+}
+template <class T>
 bool direct_input_gradient(const Layer& l) {
   return l.stride == 1 && direct_conv_takes<T>(direct_input_gradient_geometry(l));
 }
@@ -249,15 +253,21 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
   if (din && as_conv) flip_kernel(l, w, flipped.data(), direct);
   const ConvScratch s = conv2d_scratch(l);
   MatMap<T> dpatches(scratch.data(), s.rows, s.cols);
+  // dW from the input's padded planes when forward's patches are gone (no im2col).
+  const bool gathered = !kept && direct_weight_gradient<T>(l);
+  const DirectConv fg = direct_forward_geometry(l);
   for (long n0 = 0; n0 < batch; n0 += chunk) {
     const long m = std::min(chunk, batch - n0);
-    if (!kept)
+    if (!kept && !gathered)
       for (long j = 0; j < m; ++j)
         im2col(g, in.col(n0 + j).data(), patches.data() + j * positions, patches.rows());
     for (long j = 0; j < m; ++j) {
       const long n = n0 + j;
       const Eigen::Map<const Mat<T>> dout_n(dout.col(n).data(), positions, c_out);
-      dw.noalias() += dout_n.transpose() * patches.middleRows(j * positions, positions);
+      if (gathered)
+        direct_weight_gradient(fg, in.col(n).data(), dout_n.data(), dw.data(), scratch.data());
+      else
+        dw.noalias() += dout_n.transpose() * patches.middleRows(j * positions, positions);
       db += dout_n.colwise().sum().transpose();
       if (!din) continue;
       if (direct) {

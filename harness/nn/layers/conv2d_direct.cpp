@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 
+#include "nn/eigen_order_sum.hpp"
 #include "nn/layers/layers.hpp"
 #include "nn/small_gemm.hpp"
 
@@ -18,6 +19,10 @@ inline constexpr long kTileChannels = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 
 inline constexpr long kTileVectors = 2;
 // Depth (c_in k k) the offset table holds; deeper convolutions take im2col.
 inline constexpr long kMaxDepth = 2048;
+// Largest kernel (its k - 1 padding columns) and output positions (64 x 64 images) the
+// stack tables hold; larger ones take im2col.
+inline constexpr long kMaxKernel = 32;
+inline constexpr long kMaxPositions = 4096;
 inline constexpr long kMaxLanes = 16;  // of any packet (AVX-512 floats), for scratch sizes
 // Runs one tile covers at most; the paired sums start at any run, so theirs reach up to one
 // tile past padded_runs.
@@ -45,90 +50,106 @@ long input_elements(const DirectConv& g, const Planes& p) {
   return g.c_in * p.size + p.padded_runs + kTileRuns + g.k * p.width;
 }
 
+// The padded planes: row y of plane ci reads input row conv_source(y) (none: zeros), and
+// within a row, columns [lo, hi) are a plain copy; the k - 1 columns around them are zeros or,
+// circular, wrapped (edge_source, the same for every row). Called per example for every conv
+// pass, so it is kept to straight copies.
 template <class T>
 void pad_input(const DirectConv& g, const Planes& p, const T* in, T* padded) {
+  const long lo = std::min(g.pad, p.width), hi = std::min(g.pad + g.w, p.width);
+  long edge_source[2 * kMaxKernel];  // of columns [0, lo), then [hi, width)
+  long edges = 0;
+  for (long x = 0; x < lo; ++x) edge_source[edges++] = conv_source(x, 0, 1, g.pad, g.circular, g.w);
+  for (long x = hi; x < p.width; ++x)
+    edge_source[edges++] = conv_source(x, 0, 1, g.pad, g.circular, g.w);
   for (long ci = 0; ci < g.c_in; ++ci)
     for (long y = 0; y < p.height; ++y) {
       T* dst = padded + ci * p.size + y * p.width;
       const long iy = conv_source(y, 0, 1, g.pad, g.circular, g.h);
       if (iy < 0) {
-        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(dst, p.width).setZero();
+        std::fill(dst, dst + p.width, T(0));
         continue;
       }
       const T* row = in + (ci * g.h + iy) * g.w;
-      const long lo = std::min(g.pad, p.width), hi = std::min(g.pad + g.w, p.width);
-      Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(dst + lo, hi - lo) =
-          Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(row + lo - g.pad, hi - lo);
-      for (long x = 0; x < lo; ++x) {
-        const long ix = conv_source(x, 0, 1, g.pad, g.circular, g.w);
-        dst[x] = ix < 0 ? T(0) : row[ix];
-      }
-      for (long x = hi; x < p.width; ++x) {
-        const long ix = conv_source(x, 0, 1, g.pad, g.circular, g.w);
-        dst[x] = ix < 0 ? T(0) : row[ix];
-      }
+      for (long x = lo; x < hi; ++x) dst[x] = row[x - g.pad];
+      long e = 0;
+      for (long x = 0; x < lo; ++x, ++e) dst[x] = edge_source[e] < 0 ? T(0) : row[edge_source[e]];
+      for (long x = hi; x < p.width; ++x, ++e)
+        dst[x] = edge_source[e] < 0 ? T(0) : row[edge_source[e]];
     }
   const long tail = input_elements(g, p) - g.c_in * p.size;
   std::fill(padded + g.c_in * p.size, padded + g.c_in * p.size + tail, T(0));
 }
 
+// offsets[(ci k + ky) k + kx]: where depth index (ci, ky, kx) reads in the padded planes,
+// relative to the output position's run.
+void tap_offsets(const DirectConv& g, const Planes& p, long* offsets) {
+  for (long ci = 0; ci < g.c_in; ++ci)
+    for (long ky = 0; ky < g.k; ++ky)
+      for (long kx = 0; kx < g.k; ++kx)
+        offsets[(ci * g.k + ky) * g.k + kx] = ci * p.size + ky * p.width + kx;
+}
+
 // acc[c][v] += x(run q0 + v L, depth j) W(co0 + c, j): one depth index.
-template <class P, int Channels, class T>
-inline void multiply_add(const T* x, const T* w, P (&acc)[Channels][kTileVectors]) {
+template <class P, int Channels, int Vectors, class T>
+EIGEN_ALWAYS_INLINE void multiply_add(const T* x, const T* w, P (&acc)[Channels][Vectors]) {
   constexpr long L = ei::unpacket_traits<P>::size;
-  P a[kTileVectors];
-  for (int v = 0; v < kTileVectors; ++v) a[v] = ei::ploadu<P>(x + v * L);
+  P a[Vectors];
+  for (int v = 0; v < Vectors; ++v) a[v] = ei::ploadu<P>(x + v * L);
   for (int c = 0; c < Channels; ++c) {
     const P b = ei::pset1<P>(w[c]);
-    for (int v = 0; v < kTileVectors; ++v) acc[c][v] = ei::pmadd(a[v], b, acc[c][v]);
+    for (int v = 0; v < Vectors; ++v) acc[c][v] = ei::pmadd(a[v], b, acc[c][v]);
   }
 }
 
-// sums[(co0 + c) stride + q0 + ...] = the depth's sum for Channels channels at two packets of
-// runs; Paired: even and odd depth indices apart up to the last multiple of 8 (Eigen's order
-// for one-packet rows, small_gemm.hpp), else in order.
-template <class P, int Channels, bool Paired, class T>
-inline void tile(const T* padded, const long* offsets, long depth, const T* weights, long c_out,
-                 long co0, long q0, T* sums, long stride) {
+// sums[(co0 + c) stride + q0 + ...] = the depth's sum for Channels channels at Vectors
+// packets of runs; Paired: even and odd depth indices apart up to the last multiple of 8
+// (Eigen's order for one-packet rows, small_gemm.hpp), else in order.
+template <class P, int Channels, int Vectors, bool Paired, class T>
+EIGEN_ALWAYS_INLINE void tile(const T* padded, const long* offsets, long depth, const T* weights,
+                              long c_out, long co0, long q0, T* sums, long stride) {
   constexpr long L = ei::unpacket_traits<P>::size;
-  P acc[Channels][kTileVectors];
-  for (auto& row : acc)
-    for (auto& v : row) v = ei::pset1<P>(T(0));
+  P acc[Channels][Vectors];
   const T* x = padded + q0;
   const T* w = weights + co0;
-  long j = 0;
-  if constexpr (Paired) {
-    P odd[Channels][kTileVectors];
-    for (auto& row : odd)
-      for (auto& v : row) v = ei::pset1<P>(T(0));
-    for (const long peeled = depth & ~7L; j < peeled; j += 2) {
-      multiply_add<P, Channels>(x + offsets[j], w + j * c_out, acc);
-      multiply_add<P, Channels>(x + offsets[j + 1], w + (j + 1) * c_out, odd);
-    }
-    for (int c = 0; c < Channels; ++c)
-      for (int v = 0; v < kTileVectors; ++v) acc[c][v] = ei::padd(acc[c][v], odd[c][v]);
-  }
-  for (; j < depth; ++j) multiply_add<P, Channels>(x + offsets[j], w + j * c_out, acc);
+  eigen_order_sum<Paired, P>(depth, acc, [&](long j, P(&into)[Channels][Vectors])
+                                             __attribute__((always_inline)) {
+    multiply_add<P, Channels, Vectors>(x + offsets[j], w + j * c_out, into);
+  });
   for (int c = 0; c < Channels; ++c)
-    for (int v = 0; v < kTileVectors; ++v)
+    for (int v = 0; v < Vectors; ++v)
       ei::pstoreu(sums + (co0 + c) * stride + q0 + v * L, acc[c][v]);
 }
 
-// Channels [co_begin, co_end) at runs [q_begin, q_end) (whole tiles from q_begin).
-template <bool Paired, class T>
+// Channels [co_begin, co_end) at runs [q_begin, q_end), in tiles of Vectors packets from
+// q_begin (so up to a tile past q_end).
+template <int Vectors, bool Paired, class T>
 void sum_channels(const T* padded, const long* offsets, long depth, const T* weights,
                   long c_out, long co_begin, long co_end, long q_begin, long q_end, T* sums,
                   long stride) {
   using P = typename ei::packet_traits<T>::type;
-  constexpr long L = ei::unpacket_traits<P>::size;
-  constexpr int Wide = Paired ? kTileChannels / 2 : kTileChannels;
-  for (long q = q_begin; q < q_end; q += kTileVectors * L) {
+  constexpr long L = ei::packet_traits<T>::size;
+  // As many accumulators as a 2-packet, kTileChannels-wide tile (paired tiles hold two sets).
+  constexpr int Wide = kTileChannels * kTileVectors / Vectors / (Paired ? 2 : 1);
+  for (long q = q_begin; q < q_end; q += Vectors * L) {
     long co = co_begin;
     for (; co + Wide <= co_end; co += Wide)
-      tile<P, Wide, Paired>(padded, offsets, depth, weights, c_out, co, q, sums, stride);
+      tile<P, Wide, Vectors, Paired>(padded, offsets, depth, weights, c_out, co, q, sums, stride);
     for (; co < co_end; ++co)
-      tile<P, 1, Paired>(padded, offsets, depth, weights, c_out, co, q, sums, stride);
+      tile<P, 1, Vectors, Paired>(padded, offsets, depth, weights, c_out, co, q, sums, stride);
   }
+}
+
+// All channels at runs [0, runs): 2-packet tiles, and a 1-packet one for a last half tile.
+template <class T>
+void sum_all(const T* padded, const long* offsets, long depth, const T* weights, long c_out,
+             long runs, T* sums, long stride) {
+  constexpr long L = ei::packet_traits<T>::size;
+  const long whole = runs / (kTileVectors * L) * (kTileVectors * L);
+  sum_channels<kTileVectors, false>(padded, offsets, depth, weights, c_out, 0, c_out, 0, whole,
+                                    sums, stride);
+  sum_channels<1, false>(padded, offsets, depth, weights, c_out, 0, c_out, whole, runs, sums,
+                         stride);
 }
 
 }  // namespace
@@ -138,7 +159,8 @@ bool direct_conv_takes(const DirectConv& g) {
   const long m = g.oh * g.ow, n = g.c_out, k = g.c_in * g.k * g.k;
   // What Eigen's GEMM would do with this product (small_gemm.hpp): it must not run it as a
   // matrix-vector or coefficient product, cut its depth, or have scalar rows.
-  if (m < 2 || n < 2 || k + m + n < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD || k > kMaxDepth)
+  if (m < 2 || n < 2 || k + m + n < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD || k > kMaxDepth ||
+      g.k > kMaxKernel)
     return false;
   const EigenBlocking blocks = eigen_blocking<T>(m, n, k);
   if (blocks.kc < k) return false;
@@ -163,13 +185,9 @@ void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bi
   T* paired = sums + g.c_out * p.padded_runs;      // (c_out, padded_runs)
   pad_input(g, p, in, padded);
   const long depth = g.c_in * g.k * g.k;
-  long offsets[kMaxDepth];  // of depth index (ci, ky, kx) in the padded planes
-  for (long ci = 0; ci < g.c_in; ++ci)
-    for (long ky = 0; ky < g.k; ++ky)
-      for (long kx = 0; kx < g.k; ++kx)
-        offsets[(ci * g.k + ky) * g.k + kx] = ci * p.size + ky * p.width + kx;
-  sum_channels<false>(padded, offsets, depth, weights, g.c_out, 0, g.c_out, 0, p.runs, sums,
-                      p.padded_runs);
+  long offsets[kMaxDepth];
+  tap_offsets(g, p, offsets);
+  sum_all(padded, offsets, depth, weights, g.c_out, p.runs, sums, p.padded_runs);
   // Positions Eigen sums paired: rows [two, quarter) of each row block, in the four-column
   // groups of each column block.
   const long m = g.oh * g.ow;
@@ -184,8 +202,8 @@ void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bi
     for (long j2 = 0; j2 < g.c_out; j2 += blocks.nc) {
       const long four = std::min(blocks.nc, g.c_out - j2) / 4 * 4;
       const long q0 = run_of(first), q1 = run_of(last - 1) + 1;
-      sum_channels<true>(padded, offsets, depth, weights, g.c_out, j2, j2 + four, q0, q1,
-                         paired, p.padded_runs);
+      sum_channels<1, true>(padded, offsets, depth, weights, g.c_out, j2, j2 + four, q0, q1,
+                            paired, p.padded_runs);
       for (long co = j2; co < j2 + four; ++co)
         for (long position = first; position < last; ++position) {
           const long q = co * p.padded_runs + run_of(position);
@@ -205,6 +223,35 @@ void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bi
     }
 }
 
+template <class T>
+bool direct_weight_gradient_takes(const DirectConv& g) {
+  const long m = g.oh * g.ow, depth = g.c_in * g.k * g.k;
+  return m <= kMaxPositions && depth <= kMaxDepth && g.k <= kMaxKernel &&
+         small_gemm_takes<T>(g.c_out, depth, m);
+}
+
+template <class T>
+void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* dw, T* scratch) {
+  const Planes p = planes(g);
+  const long m = g.oh * g.ow, depth = g.c_in * g.k * g.k;
+  T* padded = scratch;
+  T* dout_t = padded + input_elements(g, p);  // (c_out, oh ow): small_gemm's left operand
+  pad_input(g, p, in, padded);
+  transpose_into(dout, m, g.c_out, dout_t);
+  long columns[kMaxDepth], rows[kMaxPositions];  // patches(q, j) = padded[rows[q] + columns[j]]
+  tap_offsets(g, p, columns);
+  for (long oy = 0; oy < g.oh; ++oy)
+    for (long ox = 0; ox < g.ow; ++ox) rows[oy * g.ow + ox] = oy * p.width + ox;
+  small_gemm_gathered<T>(g.c_out, depth, m, dout_t, g.c_out, padded, rows, columns, dw, g.c_out,
+                         true);
+}
+
+template bool direct_weight_gradient_takes<float>(const DirectConv&);
+template bool direct_weight_gradient_takes<double>(const DirectConv&);
+template void direct_weight_gradient<float>(const DirectConv&, const float*, const float*,
+                                            float*, float*);
+template void direct_weight_gradient<double>(const DirectConv&, const double*, const double*,
+                                             double*, double*);
 template bool direct_conv_takes<float>(const DirectConv&);
 template bool direct_conv_takes<double>(const DirectConv&);
 template void direct_conv<float>(const DirectConv&, const float*, const float*, const float*,

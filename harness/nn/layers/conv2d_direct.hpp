@@ -30,4 +30,13 @@ template <class T>
 void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bias, T* out,
                  T* scratch);
 
+// The weight gradient of the same convolution for one example: dw (c_out, c_in k k) +=
+// dout^T (c_out, oh ow) patches (oh ow, c_in k k), dout (oh ow, c_out) column-major, exactly
+// as Eigen's `dw += dout.transpose() * patches` on im2col's patches. The patches are read
+// from the padded planes in place (small_gemm_gathered), so backward needs no im2col.
+template <class T>
+bool direct_weight_gradient_takes(const DirectConv& g);
+template <class T>
+void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* dw, T* scratch);
+
 }  // namespace gradflow
