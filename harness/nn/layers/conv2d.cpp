@@ -6,7 +6,9 @@
 // them, which measured faster than keeping the whole batch's (29 MB at 16 channels of 28 x 28,
 // batch 64: 20 vs 30 steps/s, issue 15). At stride 1 the input's gradient is itself a
 // convolution (of dout with the flipped kernel), one im2col + GEMM per example; other strides
-// scatter dout W back through col2im.
+// scatter dout W back through col2im. At stride 1, where the shapes allow, conv2d_direct
+// replaces the im2col: forward, the input gradient, and the weight gradient (whose patches
+// small_gemm_gathered reads from the padded input), with the same bits.
 #include <algorithm>
 
 #include "nn/layers/conv2d_direct.hpp"
