@@ -193,17 +193,28 @@ bool no_scalar_rows(long m, long mc) {
   return true;
 }
 
-// Whether small_gemm takes the product, given Eigen's blocking of it.
+// Whether Eigen runs the product as a GEMM whose order is matched (Eigen evaluates the
+// others as matrix-vector products or coefficient by coefficient, or has scalar rows).
 template <class T>
-bool takes(long m, long n, long k, const EigenBlocking& blocks) {
-  // Eigen evaluates these as matrix-vector products or coefficient by coefficient.
+bool order_matched(long m, long n, long k, const EigenBlocking& blocks) {
   if (m < 2 || n < 2 || k < 1 || k + m + n < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD) return false;
-  if (m * k * long(sizeof(T)) > kMaxPanelBytes || n * k * long(sizeof(T)) > kMaxPanelBytes)
-    return false;
   return no_scalar_rows<T>(m, blocks.mc);
 }
 
+// Whether small_gemm takes the product, given Eigen's blocking of it.
+template <class T>
+bool takes(long m, long n, long k, const EigenBlocking& blocks) {
+  if (m * k * long(sizeof(T)) > kMaxPanelBytes || n * k * long(sizeof(T)) > kMaxPanelBytes)
+    return false;
+  return order_matched<T>(m, n, k, blocks);
+}
+
 }  // namespace
+
+template <class T>
+bool eigen_order_matched(long m, long n, long k, const EigenBlocking& blocks) {
+  return order_matched<T>(m, n, k, blocks);
+}
 
 template <class T>
 bool small_gemm_takes(long m, long n, long k) {
@@ -270,6 +281,8 @@ template bool small_gemm_gathered<float>(long, long, long, const float*, long, c
                                          const long*, const long*, float*, long, bool);
 template bool small_gemm_gathered<double>(long, long, long, const double*, long, const double*,
                                           const long*, const long*, double*, long, bool);
+template bool eigen_order_matched<float>(long, long, long, const EigenBlocking&);
+template bool eigen_order_matched<double>(long, long, long, const EigenBlocking&);
 template bool small_gemm_takes<float>(long, long, long);
 template bool small_gemm_takes<double>(long, long, long);
 

@@ -56,6 +56,12 @@ struct EigenRowPanels {
 template <class T>
 EigenRowPanels eigen_row_panels(long rows);
 
+// Whether Eigen runs an (m, n, k) product, blocked as `blocks`, in the order small_gemm
+// reproduces (not as a matrix-vector or coefficient-based product, no scalar rows): what
+// small_gemm_takes checks besides its size limit, and what conv2d_direct checks too.
+template <class T>
+bool eigen_order_matched(long m, long n, long k, const EigenBlocking& blocks);
+
 // at (cols, rows) = a (rows, cols), both column-major and contiguous: the copy of a left
 // operand small_gemm reads (W^T in dense backward), in 8 x 8 blocks, which Eigen transposes
 // in registers (2-7x faster than a plain transposed assignment at width 256).

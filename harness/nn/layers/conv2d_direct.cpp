@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 
+#include "base/errors.hpp"
 #include "nn/eigen_order_sum.hpp"
 #include "nn/layers/layers.hpp"
 #include "nn/small_gemm.hpp"
@@ -157,18 +158,11 @@ void sum_all(const T* padded, const long* offsets, long depth, const T* weights,
 template <class T>
 bool direct_conv_takes(const DirectConv& g) {
   const long m = g.oh * g.ow, n = g.c_out, k = g.c_in * g.k * g.k;
-  // What Eigen's GEMM would do with this product (small_gemm.hpp): it must not run it as a
-  // matrix-vector or coefficient product, cut its depth, or have scalar rows.
-  if (m < 2 || n < 2 || k + m + n < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD || k > kMaxDepth ||
-      g.k > kMaxKernel)
-    return false;
+  if (k > kMaxDepth || g.k > kMaxKernel) return false;
+  // Eigen's GEMM must run this product in the order matched (small_gemm.hpp), with the depth
+  // in one block (direct_conv sums it in one pass).
   const EigenBlocking blocks = eigen_blocking<T>(m, n, k);
-  if (blocks.kc < k) return false;
-  for (long i2 = 0; i2 < m; i2 += blocks.mc) {
-    const long rows = std::min(blocks.mc, m - i2);
-    if (eigen_row_panels<T>(rows).quarter != rows) return false;
-  }
-  return true;
+  return blocks.kc >= k && eigen_order_matched<T>(m, n, k, blocks);
 }
 
 long direct_conv_scratch(const DirectConv& g) {
@@ -242,8 +236,9 @@ void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* 
   tap_offsets(g, p, columns);
   for (long oy = 0; oy < g.oh; ++oy)
     for (long ox = 0; ox < g.ow; ++ox) rows[oy * g.ow + ox] = oy * p.width + ox;
-  small_gemm_gathered<T>(g.c_out, depth, m, dout_t, g.c_out, padded, rows, columns, dw, g.c_out,
-                         true);
+  const bool taken = small_gemm_gathered<T>(g.c_out, depth, m, dout_t, g.c_out, padded, rows,
+                                            columns, dw, g.c_out, true);
+  GF_ASSERT(taken);  // direct_weight_gradient_takes checked it: else dw would miss this example
 }
 
 template bool direct_weight_gradient_takes<float>(const DirectConv&);
