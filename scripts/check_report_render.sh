@@ -25,10 +25,15 @@ small=(--set model.depth=6 --set model.width=16 --set train.steps=60)
   --set model.activation=relu --set model.init=he_normal --set model.bias_init=-3
 "$gradflow" run "$root/configs/quickstart.json" --out "$work/diverged" -q \
   --set model.activation=relu --set model.init=he_normal --set train.steps=40
+# A layer stack (residual blocks with batch norm), whose plots index layers.csv rows.
+"$gradflow" run "$root/configs/quickstart.json" "${small[@]}" --out "$work/stack" -q \
+  --set model.depth=7 --set model.norm='"batch"' --set 'model.residual={"every": 2, "scale": 1}' \
+  --set model.activation=relu --set model.init=he_normal --set train.lr=0.1
 
 "$gradflow" report "$work/sweep" -o "$work/report.html" -q
 "$gradflow" report "$work/sweep" "$work/adam" -o "$work/overlay.html" --svg-dir "$work/svg" -q
 "$gradflow" report "$work/healthy" "$work/born_dead" "$work/diverged" -o "$work/runs.html" -q
+"$gradflow" report "$work/stack" -o "$work/stack.html" -q
 
 "$python" - "$work" <<'PY'
 import glob, os, sys, xml.etree.ElementTree as ET
@@ -39,6 +44,7 @@ expect = {
     "overlay.html": (20, ["<th>folder</th>", "Overlay of 2 folders", "per layer and step"]),
     "runs.html": (20, ["0: no gradient", "<b>Diverged:</b>", "per layer and step",
                        "zero outputs (relu sparsity)"]),
+    "stack.html": (10, ["layers.csv row", "batch_norm", "per layer and step"]),
 }
 for name, (figures, needles) in expect.items():
     path = os.path.join(work, name)
@@ -62,7 +68,32 @@ if [ -z "$browser" ]; then
   echo "chromium not found: install it with scripts/setup.sh chromium (scripts/test.sh does)" >&2
   exit 1
 fi
-for page in report overlay runs; do
+# Measured in the browser: the page never scrolls sideways (wide tables scroll by themselves),
+# and no text of a figure (titles, notes, axis labels, ticks) reaches past the figure's edge,
+# where it would be cut off. Text inside a plot area's clipping <svg> is clipped on purpose.
+layout_probe='<script>
+(function () {
+  var bad = [];
+  if (document.documentElement.scrollWidth > window.innerWidth + 1)
+    bad.push("the page scrolls sideways: " + document.documentElement.scrollWidth + " px");
+  document.querySelectorAll("svg").forEach(function (svg) {
+    if (svg.parentElement.closest("svg")) return;
+    var box = svg.getBoundingClientRect();
+    svg.querySelectorAll("text").forEach(function (t) {
+      var inner = t.closest("svg");
+      if (inner !== svg && inner.getAttribute("overflow") === "hidden") return;
+      var r = t.getBoundingClientRect();
+      if (r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1 ||
+                          r.top < box.top - 1 || r.bottom > box.bottom + 1))
+        bad.push("text \u201c" + t.textContent.slice(0, 60) + "\u201d spans x " +
+                 Math.round(r.left - box.left) + " to " + Math.round(r.right - box.left) +
+                 " of a " + Math.round(box.width) + " x " + Math.round(box.height) + " figure");
+    });
+  });
+  document.body.setAttribute("data-layout", bad.length ? bad.slice(0, 10).join(" | ") : "ok");
+})();
+</script>'
+for page in report overlay runs stack; do
   # --no-sandbox: chromium refuses to run as root with its sandbox; a private profile keeps
   # the check away from $HOME; --virtual-time-budget lets layout finish before the screenshot.
   timeout 180 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
@@ -89,5 +120,23 @@ print(f"{sys.argv[1]}: {width}x{height}, {colours} colours, {inked:.1%} not whit
       f"{blank_bands} blank bands of the top 4")
 if width != 1280 or colours < 50 or inked < 0.03 or blank_bands:
     sys.exit(f"{sys.argv[1]} looks blank or broken")
+PY
+  { cat "$work/$page.html"; echo "$layout_probe"; } >"$work/$page.probe.html"
+  timeout 180 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --no-first-run --user-data-dir="$work/profile" --window-size=1280,4000 \
+    --virtual-time-budget=5000 --dump-dom "file://$work/$page.probe.html" \
+    >"$work/$page.dom.html" 2>"$work/chromium.log" || {
+    cat "$work/chromium.log" >&2
+    exit 1
+  }
+  "$python" - "$work/$page.dom.html" "$page" <<'PY'
+import html, re, sys
+found = re.search(r'data-layout="([^"]*)"', open(sys.argv[1], encoding="utf-8").read())
+if not found:
+    sys.exit(f"{sys.argv[2]}.html: the layout probe did not run")
+problems = html.unescape(found.group(1))
+print(f"{sys.argv[2]}.html layout: {problems}")
+if problems != "ok":
+    sys.exit(f"{sys.argv[2]}.html: {problems}")
 PY
 done

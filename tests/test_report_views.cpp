@@ -278,6 +278,38 @@ TEST_CASE("Report defaults and colours: a metric that varies, darker is worse, f
     plot.title = "a title far too long for a plot four hundred pixels wide, by a lot";
     CHECK(svg::line_plot(plot).find("textLength=") != std::string::npos);
   }
+  SECTION("axis labels of any length stay inside the figure") {
+    // Where a label's text starts and ends in the figure: its centre plus the plot group's
+    // offset, and the squeezed length when it has one, else 7.8 px per character (14 px).
+    for (const std::size_t chars : {10, 36, 45, 60, 120}) {
+      svg::LinePlot plot;
+      plot.x_label = std::string(chars, 'x');
+      plot.y_label = std::string(chars, 'y');
+      plot.series.push_back({"s", {1, 2}, {1, 2}});
+      const std::string out = svg::line_plot(plot);
+      std::smatch g, x, y;
+      REQUIRE(std::regex_search(out, g, std::regex("<g transform=\"translate\\(([0-9.]+),([0-9.]+)\\)\"")));
+      const double left = std::stod(g[1]), top = std::stod(g[2]);
+      const std::string length = "(?: textLength=\"([0-9.]+)\")?[^>]*>";
+      REQUIRE(std::regex_search(out, x, std::regex("<text x=\"([-0-9.]+)\" y=\"[-0-9.]+\" "
+                                                   "text-anchor=\"middle\" font-size=\"14\"" +
+                                                   length + "x+<")));
+      REQUIRE(std::regex_search(out, y, std::regex("translate\\(-56,([-0-9.]+)\\) rotate\\(-90\\)\" "
+                                                   "text-anchor=\"middle\" font-size=\"14\"" +
+                                                   length + "y+<")));
+      const auto extent = [&](const std::ssub_match& squeezed) {
+        return squeezed.matched ? std::stod(squeezed) : 7.8 * double(chars);
+      };
+      INFO(chars << " characters");
+      const double xc = left + std::stod(x[1]), xw = extent(x[2]);
+      CHECK(xc - xw / 2 >= 0);
+      CHECK(xc + xw / 2 <= plot.width);
+      const double yc = top + std::stod(y[1]), yw = extent(y[2]);
+      CHECK(yc - yw / 2 >= 0);
+      CHECK(yc + yw / 2 <= plot.height);
+      CHECK((x[2].matched || xw <= plot.width - 16));  // squeezed only when it must be
+    }
+  }
 }
 
 TEST_CASE("Each activation shows the unit measures that mean something for it", "[report]") {

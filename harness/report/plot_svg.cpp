@@ -74,13 +74,33 @@ std::string text(double x, double y, const std::string& content, const std::stri
          attrs + ">" + content + "</text>";
 }
 
-// A figure's bold title; one that would not fit is squeezed to the width (textLength), never
-// cut off at the figure's edge.
+// The attribute that squeezes a text wider than `room` into it (textLength), so that a long
+// label is narrowed rather than cut off at the figure's edge; empty when it fits.
+std::string squeezed_to(const std::string& s, double char_width, double room) {
+  if (text_width(s, char_width) <= room) return "";
+  return " textLength=\"" + coord(room) + "\" lengthAdjust=\"spacingAndGlyphs\"";
+}
+
+// A figure's bold title, squeezed to the width when it would not fit.
 std::string title_text(const std::string& title, double width) {
-  std::string attrs = "font-size=\"15\" font-weight=\"bold\"";
-  if (text_width(title, 9.4) > width - 16)
-    attrs += " textLength=\"" + coord(width - 16) + "\" lengthAdjust=\"spacingAndGlyphs\"";
-  return text(8, 18, escape(title), attrs);
+  return text(8, 18, escape(title),
+              "font-size=\"15\" font-weight=\"bold\"" + squeezed_to(title, 9.4, width - 16));
+}
+
+// A centred axis label along [lo, hi] (the plot's extent, in its own coordinates) inside a
+// figure whose edges are at [edge_lo, edge_hi]: centred on the plot when it fits there, moved
+// in from an edge when it would cross it, squeezed when it is wider than the figure.
+struct AxisLabel {
+  double centre;
+  std::string attrs;
+};
+AxisLabel axis_label(const std::string& label, double lo, double hi, double edge_lo,
+                     double edge_hi) {
+  constexpr double kChar14 = 7.8, kMargin = 8;  // 14 px text
+  const double room = edge_hi - edge_lo - 2 * kMargin;
+  const double half = 0.5 * std::min(text_width(label, kChar14), room);
+  const double centre = std::clamp(0.5 * (lo + hi), edge_lo + kMargin + half, edge_hi - kMargin - half);
+  return {centre, "text-anchor=\"middle\" font-size=\"14\"" + squeezed_to(label, kChar14, room)};
 }
 
 struct Range {
@@ -231,10 +251,8 @@ std::string line_plot(const LinePlot& p) {
   std::string out = open_svg(p.width, p.height, p.title);
   out += title_text(p.title, p.width);
   for (std::size_t i = 0; i < note_lines.size(); ++i) {
-    std::string attrs = "font-size=\"12\" fill=\"#333333\"";
-    if (text_width(note_lines[i], 6.4) > p.width - 16)  // squeezed rather than cut off
-      attrs += " textLength=\"" + coord(p.width - 16) + "\" lengthAdjust=\"spacingAndGlyphs\"";
-    out += text(8, 36 + 16 * double(i), escape(note_lines[i]), attrs);
+    out += text(8, 36 + 16 * double(i), escape(note_lines[i]),
+                "font-size=\"12\" fill=\"#333333\"" + squeezed_to(note_lines[i], 6.4, p.width - 16));
   }
   out += "<g transform=\"translate(" + coord(left) + "," + coord(top) + ")\" font-size=\"13\">";
   // Bands, grid and ticks.
@@ -266,10 +284,12 @@ std::string line_plot(const LinePlot& p) {
            "\" y2=\"" + coord(h + 5) + "\" stroke=\"#444444\"/>";
     out += text(px, h + 19, escape(tick_label(v, xstep)), "text-anchor=\"middle\"");
   }
-  out += text(0.5 * w, h + 40, escape(p.x_label), "text-anchor=\"middle\" font-size=\"14\"");
+  const AxisLabel xl = axis_label(p.x_label, 0, w, -left, w + right);
+  out += text(xl.centre, h + 40, escape(p.x_label), xl.attrs);
+  // The y label runs bottom to top: along -y, from the plot's bottom (-h) to its top (0).
+  const AxisLabel yl = axis_label(p.y_label, -h, 0, -h - bottom, top);
   out += text(0, 0, escape(p.y_label),
-              "transform=\"translate(-56," + coord(0.5 * h) +
-                  ") rotate(-90)\" text-anchor=\"middle\" font-size=\"14\"");
+              "transform=\"translate(-56," + coord(-yl.centre) + ") rotate(-90)\" " + yl.attrs);
   // Data, clipped by the nested <svg>.
   out += "<svg x=\"0\" y=\"0\" width=\"" + coord(w) + "\" height=\"" + coord(h) +
          "\" overflow=\"hidden\">";
@@ -340,6 +360,55 @@ std::string heatmap_fill(const Heatmap& m, double v) {
   return hex(viridis(t));
 }
 
+namespace {
+
+// The width of a label written as SVG markup (tags such as an exponent's <tspan> left out,
+// an entity one character).
+double markup_width(const std::string& markup, double char_width) {
+  std::string plain;
+  bool in_tag = false;
+  for (std::size_t i = 0; i < markup.size(); ++i) {
+    const char c = markup[i];
+    if (c == '<') in_tag = true;
+    if (!in_tag) {
+      if (c == '&') i = std::min(markup.find(';', i), markup.size() - 1);
+      plain += c;
+    }
+    if (c == '>') in_tag = false;
+  }
+  return text_width(plain, char_width);
+}
+
+// A colour bar's labels (markup), at their baselines: both ends with their real values
+// (class bar-end), then inner ticks that keep clear of them. Empty for a categorical key.
+struct BarLabel {
+  double y;
+  std::string text;
+  bool end;
+};
+std::vector<BarLabel> colour_bar_labels(const Heatmap& m, double key_h) {
+  if (!m.categories.empty()) return {};
+  const Scale s{m.lo, m.hi, key_h, 0, false};
+  const auto end_label = [&](double v) {
+    if (!m.log10_values) return escape(number(v, 3));
+    return v == std::round(v) ? decade_label(int(v)) : escape(number(std::pow(10.0, v), 2));
+  };
+  std::vector<double> ticks;
+  if (m.log10_values)
+    for (int e : log_ticks(m.lo, m.hi, 4)) ticks.push_back(e);
+  else
+    ticks = linear_ticks(m.lo, m.hi, 4);
+  const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1;
+  std::vector<BarLabel> labels{{9, end_label(m.hi), true}, {key_h + 4, end_label(m.lo), true}};
+  for (double t : ticks)
+    if (std::abs(s(t)) > 20 && std::abs(s(t) - key_h) > 20)
+      labels.push_back({s(t) + 4.5,
+                        m.log10_values ? decade_label(int(t)) : escape(tick_label(t, step)), false});
+  return labels;
+}
+
+}  // namespace
+
 std::string heatmap(const Heatmap& m) {
   const std::size_t rows = m.y_labels.size(), cols = m.x_labels.size();
   // Row labels up to 40 characters (a swept layer stack's description needs them).
@@ -350,21 +419,26 @@ std::string heatmap(const Heatmap& m) {
   const double top = m.y_label.empty() ? 30 : 50;
   const double cw = m.cell_width, ch = m.cell_height;
   const double gw = cw * double(cols), gh = std::max(ch * double(rows), 1.0);
-  double key_w = 76;  // colour bar with ticks and its label
+  const double bottom = m.x_label.empty() ? 28 : 48;
+  // The colour bar is at least as tall as its rotated label.
+  const double key_h = m.categories.empty()
+                           ? std::max({gh, 100.0, text_width(m.scale_label, 7.0) + 8})
+                           : 22.0 * double(m.categories.size());
+  const std::vector<BarLabel> bar_labels = colour_bar_labels(m, key_h);
+  // The bar (14 px), its labels from 19 px, then the rotated scale label clear of the widest.
+  double bar_label_w = 0;
+  for (const BarLabel& b : bar_labels) bar_label_w = std::max(bar_label_w, markup_width(b.text, 8.3));
+  const double scale_label_x = std::max(64.0, 19 + bar_label_w + 12);
+  double key_w = std::max(76.0, scale_label_x + 12);
   if (m.log10_values) key_w = std::max(key_w, text_width(m.zero_label, 6.6) + 26);
   if (!m.categories.empty()) {
     key_w = 0;
     for (const Category& c : m.categories) key_w = std::max(key_w, text_width(c.label) + 36);
   }
-  const double bottom = m.x_label.empty() ? 28 : 48;
   // Bold 15 px DejaVu Sans averages about 9.4 px a character: titles must not be clipped.
   const double x_label_w = text_width(m.x_label, 8.0);
   const double width = std::max({left + gw + 20 + key_w, text_width(m.title, 9.4) + 20,
                                  text_width(m.y_label, 8.4) + 24, left + x_label_w + 8});
-  // The colour bar is at least as tall as its rotated label.
-  const double key_h = m.categories.empty()
-                           ? std::max({gh, 100.0, text_width(m.scale_label, 7.0) + 8})
-                           : 22.0 * double(m.categories.size());
   const double height = top + std::max(gh, key_h + (m.log10_values ? 26 : 0)) + bottom;
 
   std::string out = open_svg(width, height, m.title);
@@ -431,31 +505,15 @@ std::string heatmap(const Heatmap& m) {
     }
     out += "<rect x=\"" + coord(kx) + "\" width=\"14\" height=\"" + coord(key_h) +
            "\" fill=\"none\" stroke=\"#444444\"/>";
-    // Both ends labelled with their real values, then inner ticks that keep clear of them.
-    const Scale s{m.lo, m.hi, key_h, 0, false};
-    const auto end_label = [&](double v) {
-      if (!m.log10_values) return escape(number(v, 3));
-      return v == std::round(v) ? decade_label(int(v)) : escape(number(std::pow(10.0, v), 2));
-    };
-    std::vector<double> ticks;
-    if (m.log10_values)
-      for (int e : log_ticks(m.lo, m.hi, 4)) ticks.push_back(e);
-    else
-      ticks = linear_ticks(m.lo, m.hi, 4);
-    const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1;
-    out += text(kx + 19, 9, end_label(m.hi), "class=\"bar-end\"");
-    out += text(kx + 19, key_h + 4, end_label(m.lo), "class=\"bar-end\"");
-    for (double t : ticks)
-      if (std::abs(s(t)) > 20 && std::abs(s(t) - key_h) > 20)
-        out += text(kx + 19, s(t) + 4.5,
-                    m.log10_values ? decade_label(int(t)) : escape(tick_label(t, step)));
+    for (const BarLabel& b : bar_labels)
+      out += text(kx + 19, b.y, b.text, b.end ? "class=\"bar-end\"" : "");
     if (m.log10_values) {
       out += "<rect x=\"" + coord(kx) + "\" y=\"" + coord(key_h + 12) +
              "\" width=\"14\" height=\"12\" fill=\"#000000\" stroke=\"#444444\"/>";
       out += text(kx + 19, key_h + 22, escape(m.zero_label), "font-size=\"11\"");
     }
     out += text(0, 0, escape(m.scale_label),
-                "transform=\"translate(" + coord(kx + 64) + "," + coord(0.5 * key_h) +
+                "transform=\"translate(" + coord(kx + scale_label_x) + "," + coord(0.5 * key_h) +
                     ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\"");
   }
   return out + "</g></svg>";

@@ -36,12 +36,14 @@ svg { max-width: 100%; height: auto; }
            font-size: 14px; }
 .caveats ul { margin: 2px 0; padding-left: 20px; }
 table { border-collapse: collapse; font-size: 13px; }
+.table-scroll { overflow-x: auto; }  /* a table wider than the page scrolls by itself */
 th, td { border: 1px solid #aaaaaa; padding: 2px 7px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code { font-size: 14px; white-space: nowrap; }
 @media print {
   body { font-size: 11pt; max-width: none; margin: 0; }
   nav { display: none; }
+  .table-scroll { overflow-x: visible; }
   .group, figure, .figs > svg { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
 }
@@ -448,7 +450,7 @@ std::string runs_section(const ReportData& d, const ReportLayout& l) {
     out += p("The first " + std::to_string(kMaxTableRows) + " of " +
                  std::to_string(view.rows.size()) + " runs; runs.csv has them all.",
              "note");
-  out += "<table>\n<tr>";
+  out += "<div class=\"table-scroll\"><table>\n<tr>";
   for (const std::string& c : view.columns) out += "<th>" + escape(c) + "</th>";
   out += "</tr>\n";
   for (std::size_t r = 0; r < view.rows.size() && r < kMaxTableRows; ++r) {
@@ -464,7 +466,7 @@ std::string runs_section(const ReportData& d, const ReportLayout& l) {
     }
     out += "</tr>\n";
   }
-  return out + "</table>\n</section>\n";
+  return out + "</table></div>\n</section>\n";
 }
 
 }  // namespace

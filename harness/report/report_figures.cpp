@@ -96,7 +96,7 @@ std::string norm_plot(const ReportData& data, const LineGroup& group, NormKind k
   // point's tooltip names its kind; rows without the quantity (a residual row's gradient
   // without ReZero) are left out, and the line joins the rows that have it.
   p.x_label = plain ? "dense layer (1 = first hidden, last = output)"
-                    : "layers.csv row (hover a point for its kind; last = output)";
+                    : "layers.csv row (last = output)";  // hovering a point names its kind
   p.y_label = norm_symbol(kind) + (kind == NormKind::grad_w ? " (Frobenius)" : " (RMS over examples)");
   p.zero_note = "0: no gradient";
   long last_step = -1;

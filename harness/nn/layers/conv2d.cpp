@@ -14,7 +14,7 @@
 #include "nn/layers/conv2d_direct.hpp"
 #include "nn/layers/instantiate.hpp"
 #include "nn/layers/layers.hpp"
-#include "nn/small_gemm.hpp"
+#include "nn/product.hpp"
 
 namespace gradflow {
 namespace {
@@ -227,10 +227,7 @@ void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& o
     for (long j = 0; j < m; ++j) {
       MatMap<T> out_n(out.col(n0 + j).data(), positions, c_out);
       for (long c = 0; c < c_out; ++c) out_n.col(c).setConstant(b[c]);
-      const T* patches_n = patches.data() + j * positions;
-      if (!small_gemm<T>(positions, c_out, w.cols(), patches_n, patches.rows(), w.data(), c_out,
-                         1, out_n.data(), positions, true))
-        out_n.noalias() += patches.middleRows(j * positions, positions) * w.transpose();
+      product_into(out_n, patches.middleRows(j * positions, positions), w.transpose(), true);
     }
   }
 }
@@ -279,14 +276,10 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
         // din_n (H W, C_in) = im2col(dout_n) (H W, C_out k k) flipped (C_out k k, C_in)
         im2col(dg, dout_n.data(), dpatches.data(), dpatches.rows());
         MatMap<T> din_n(din->col(n).data(), l.in_shape.positions(), l.in_shape.c);
-        if (!small_gemm<T>(din_n.rows(), din_n.cols(), s.flipped_rows, dpatches.data(),
-                           dpatches.rows(), flipped.data(), 1, s.flipped_rows, din_n.data(),
-                           din_n.rows(), false))
-          din_n.noalias() = dpatches * MatMap<T>(flipped.data(), s.flipped_rows, s.flipped_cols);
+        product_into(din_n, dpatches, MatMap<T>(flipped.data(), s.flipped_rows, s.flipped_cols),
+                     false);
       } else {
-        if (!small_gemm<T>(positions, w.cols(), c_out, dout_n.data(), positions, w.data(), 1,
-                           c_out, dpatches.data(), dpatches.rows(), false))
-          dpatches.noalias() = dout_n * w;  // (H' W', C_in k k)
+        product_into(dpatches, dout_n, w, false);  // (H' W', C_in k k)
         col2im(g, dpatches.data(), dpatches.rows(), din->col(n).data());
       }
     }

@@ -2,6 +2,7 @@
 #include "nn/layers/layers.hpp"
 
 #include "nn/layers/instantiate.hpp"
+#include "nn/product.hpp"
 #include "nn/small_gemm.hpp"
 
 namespace gradflow {
@@ -28,17 +29,13 @@ template <class T>
 void dense_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out) {
   const Eigen::Map<const Mat<T>> w(params + l.w, l.out_units, l.in_units);  // (out, in)
   const Eigen::Map<const Vec<T>> b(params + l.b, l.out_units);              // (out)
-  // (out, batch) = W (out, in) x (in, batch), by small_gemm where it takes the shape.
-  const auto product = [&](bool accumulate) {
-    return small_gemm<T>(l.out_units, in.cols(), l.in_units, w.data(), l.out_units, in.data(),
-                         1, in.rows(), out.data(), out.rows(), accumulate);
-  };
+  // (out, batch) = W (out, in) x (in, batch)
   if (bias_folds_exactly<T>(l.out_units, l.in_units, in.cols())) {
     out.colwise() = b;
-    if (!product(true)) out.noalias() += w * in;
+    product_into(out, w, in, true);
     return;
   }
-  if (!product(false)) out.noalias() = w * in;
+  product_into(out, w, in, false);
   out.colwise() += b;
 }
 
@@ -52,21 +49,17 @@ void dense_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
                     const Mat<T>& dout, Mat<T>* din, Mat<T>* w_t) {
   MatMap<T> dw(grads + l.w, l.out_units, l.in_units);
   VecMap<T> db(grads + l.b, l.out_units);
-  // (out, in) = dout (out, batch) x^T (batch, in)
-  if (!small_gemm<T>(l.out_units, l.in_units, in.cols(), dout.data(), dout.rows(), in.data(),
-                     in.rows(), 1, dw.data(), l.out_units, false))
-    dw.noalias() = dout * in.transpose();
+  product_into(dw, dout, in.transpose(), false);  // (out, in) = dout (out, batch) x^T (batch, in)
   db.noalias() = dout.rowwise().sum();   // (out)
   if (!din) return;
   const Eigen::Map<const Mat<T>> w(params + l.w, l.out_units, l.in_units);
   // (in, batch) = W^T (in, out) dout (out, batch); the copy costs less than small_gemm saves.
-  if (w_t) {
-    transpose_into(w.data(), l.out_units, l.in_units, w_t->data());
-    if (small_gemm<T>(l.in_units, dout.cols(), l.out_units, w_t->data(), l.in_units,
-                      dout.data(), 1, dout.rows(), din->data(), din->rows(), false))
-      return;
+  if (!w_t) {
+    din->noalias() = w.transpose() * dout;
+    return;
   }
-  din->noalias() = w.transpose() * dout;
+  transpose_into(w.data(), l.out_units, l.in_units, w_t->data());
+  product_into(*din, *w_t, dout, false);
 }
 
 #define INSTANTIATE(T)                                                                     \
