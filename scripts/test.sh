@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # renders the HTML report headless (with a font, so text shows) and python3-pil checks its
 # screenshot (scripts/check_report_render.sh); pandas, matplotlib, nbconvert and ipykernel let
 # the "experiments" test check findings and execute the notebooks; dataset-fashion-mnist is the
-# data of experiment f and of the fashion_mnist tests.
-bash scripts/setup.sh python3-numpy slurmctld slurmd slurm-client munge chromium fonts-dejavu-core \
+# data of experiment f and of the fashion_mnist tests; python3-torch runs the autograd comparison
+# (scripts/check_autograd.py).
+bash scripts/setup.sh python3-numpy python3-torch slurmctld slurmd slurm-client munge chromium fonts-dejavu-core \
   python3-pil python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel \
   dataset-fashion-mnist
 cd build

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "config/model_config.hpp"
 #include "config/network_layout.hpp"
+#include "io/params_io.hpp"
 #include "io/writers.hpp"
 #include "nn/network_init.hpp"
 #include "nn/rng.hpp"
@@ -186,6 +187,48 @@ TEST_CASE("model.init draws conv kernels with fan_in = C_in k k", "[conv][init]"
   CHECK_THAT(rms(w2), WithinRel(std::sqrt(2.0 / 288), 0.05));
   INFO("first layer rms " << rms(p.tensors[0]) << ", He: " << std::sqrt(2.0 / 36));
   CHECK_THAT(rms(p.tensors[0]), WithinRel(std::sqrt(2.0 / 36), 0.1));
+}
+
+TEST_CASE("every initial tensor has its layout's shape and survives a save and a load",
+          "[conv][init]") {
+  // One stack with every kind that has parameters: conv (bias per channel), batch norm after
+  // a conv (per channel), prelu after a conv (per unit), layer norm, dense, a residual block
+  // with a skip projection and a ReZero gate, and the output. Both bias inits: the normal one
+  // draws each bias from the RNG, so a wrong size shifts every tensor drawn after it.
+  const std::string stack = R"({"layers": [
+      {"kind": "conv2d", "channels": 4, "kernel": 3},
+      {"kind": "batch_norm"}, {"kind": "prelu"},
+      {"kind": "conv2d", "channels": 3, "kernel": 2, "padding": "valid"},
+      {"kind": "layer_norm"}, {"kind": "activation", "activation": "tanh"},
+      {"kind": "max_pool", "kernel": 2}, {"kind": "flatten"},
+      {"kind": "dense", "units": 6},
+      {"kind": "residual", "scale": "rezero", "layers": [
+        {"kind": "dense", "units": 5}, {"kind": "activation", "activation": "relu"}]}],
+      "init": "he_normal", "bias_init": )";
+  for (const std::string bias : {R"({"kind": "constant", "value": 0.1})",
+                                 R"({"kind": "normal", "std": 0.1})"}) {
+    INFO("bias_init " << bias);
+    const Config c = model(stack + bias + "}");
+    const NetworkLayout layout = layout_on(c, {2, 5, 5});
+    Rng rng = make_rng(11, "init");
+    const Parameters p =
+        initial_parameters(layout, c.model.weight_init_spec(), c.model.bias_init, rng);
+    REQUIRE(p.tensors.size() == layout.tensors.size());
+    for (std::size_t t = 0; t < p.tensors.size(); ++t) {
+      INFO(layout.tensors[t].name);
+      CHECK(p.tensors[t].rows() == layout.tensors[t].rows);
+      CHECK(p.tensors[t].cols() == layout.tensors[t].cols);
+    }
+    CHECK(layout.tensors[1].name == "b1");
+    CHECK(p.tensors[1].size() == 4);  // one bias per output channel, not per output value
+    TempDir dir("init-shapes");
+    save_parameters(dir.file("params"), layout, p);
+    const Parameters back = load_parameters(dir.file("params"), layout, "m.json");
+    for (std::size_t t = 0; t < p.tensors.size(); ++t) {
+      INFO(layout.tensors[t].name);
+      CHECK(back.tensors[t] == p.tensors[t]);
+    }
+  }
 }
 
 TEST_CASE("Xavier on a conv kernel: fan_out = C_out k k, as PyTorch", "[conv][init]") {

@@ -70,9 +70,10 @@ struct Initializer {
             draw_delta_orthogonal(l, tensor_at(l.w), slope);
           else
             draw_weights(l, tensor_at(l.w), slope);
-          VecD b = VecD::Zero(l.out_units);
-          if (!l.output) init_bias(bias, b, rng);
-          tensor_at(l.b) = b;
+          // One bias per output unit, or per output channel of a conv (not per output value).
+          MatD& b = tensor_at(l.b);
+          b.setZero();
+          if (!l.output) init_bias(bias, b.col(0), rng);
           break;
         }
         case LayerKind::activation:
