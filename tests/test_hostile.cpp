@@ -139,6 +139,14 @@ TEST_CASE("a network or data set too large for memory is refused with the estima
                    "this run needs about ", " GiB of memory (",
                    " parameters, ", "but the machine has ", "reduce model.depth or model.width"},
                   out);
+  // The same network written as model.layers: the advice names the keys the config used.
+  require_refused(test::gradflow_cli("run " + config +
+                                     " --set 'model={\"layers\": [{\"kind\": \"dense\", "
+                                     "\"units\": 65536}, {\"kind\": \"dense\", \"units\": "
+                                     "65536}, {\"kind\": \"dense\", \"units\": 65536}]}' --out " +
+                                     out),
+                  {"/model: this run needs about ", "reduce the units or channels of model.layers"},
+                  out);
   // 10^9 examples of dimension 65536: refused before a single example is drawn.
   require_refused(test::gradflow_cli("run " + config +
                                      " --set data.train_size=1000000000 --set data.dim=65536 "

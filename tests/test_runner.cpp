@@ -412,6 +412,47 @@ TEST_CASE("SIGTERM stops a sweep promptly with exit 130, keeping finished runs",
   require_same_folders(dir.file("reference"), out);
 }
 
+TEST_CASE("a second interrupt stops a run in the middle of a long step at once", "[runner]") {
+  // One run whose every step takes seconds (width 2048, batch 1024): the first SIGINT can only
+  // take effect at the end of a step, the second ends the process; a rerun starts it clean.
+  test::TempDir dir("runner-second-interrupt");
+  const std::string config = write_config(dir, "slow.json", nlohmann::json::parse(R"({
+    "name": "slow-steps", "seed": 1, "precision": "float32",
+    "data": {"kind": "gaussian_mixture", "train_size": 1024, "probe_size": 16, "dim": 8},
+    "model": {"depth": 4, "width": 2048},
+    "train": {"batch_size": 1024, "steps": 1000}, "log": {"every": 1}})"));
+  const std::string out = dir.file("slow");
+  const std::string log = dir.file("slow.log");
+  const pid_t pid = spawn_gradflow({"run", config, "--out", out}, log);
+  const auto started = Clock::now();
+  const auto training = [&] { return fs::exists(out) && !temp_files(out, false).empty(); };
+  while (!training() && Clock::now() - started < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(training());  // its tables are being written
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  const auto signalled = Clock::now();
+  int status = 0;
+  const bool exited = wait_exit(pid, status, std::chrono::seconds(20));
+  if (!exited) ::kill(pid, SIGKILL), ::waitpid(pid, &status, 0);
+  const double seconds = std::chrono::duration<double>(Clock::now() - signalled).count();
+  INFO("exited " << seconds << " s after the second SIGINT; log:\n" << test::read_text(log));
+  REQUIRE(exited);
+  REQUIRE(seconds < 2.0);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(WTERMSIG(status) == SIGINT);
+  REQUIRE(contains(test::read_text(log), "interrupt again to stop now"));
+  REQUIRE(!fs::exists(out + "/summary.json"));  // nothing that passes for results
+  // The next run into the folder starts it clean (here: a short one, so the test is quick).
+  const Result again = gradflow_cli("run " + config + " --out " + out + " --set train.steps=1 "
+                                    "--set model.width=8 -q");
+  INFO(again.output);
+  REQUIRE(again.code == 0);
+  REQUIRE(fs::exists(out + "/summary.json"));
+  REQUIRE(temp_files(out, false).empty());
+}
+
 TEST_CASE("shards merge into the full sweep, missing shards and bad --shard are reported",
           "[runner]") {
   test::TempDir dir("runner-shards");

@@ -14,7 +14,19 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};  // written only by the signal handler
 
-extern "C" void on_signal(int) { g_interrupted.store(true); }
+// The first Ctrl-C (or SIGTERM) asks the run to stop at the end of its step, writing its
+// folder as interrupted; a step can take minutes on a large network, so a second one stops the
+// process at once (the next run into the folder starts it clean). Only async-signal-safe calls.
+extern "C" void on_signal(int sig) {
+  if (!g_interrupted.exchange(true)) {
+    static const char kNote[] =
+        "\ngradflow: stopping after the current step (interrupt again to stop now)\n";
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kNote, sizeof kNote - 1);
+    return;
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
 
 }  // namespace
 

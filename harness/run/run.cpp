@@ -115,6 +115,13 @@ std::size_t estimated_data_bytes(const Config& config, const NetworkLayout& layo
 
 namespace {
 
+// The keys that size the network, as the config wrote it.
+const char* model_size_keys(const ModelConfig& m) {
+  if (!m.layers.empty()) return "the units or channels of model.layers";
+  if (m.conv) return "model.conv.channels, model.depth or model.width";
+  return "model.depth or model.width";
+}
+
 // Refuses a run whose estimated memory exceeds 80% of this machine's, naming the estimate and
 // the keys to change; the data's share decides whether /data or /model is to blame.
 void check_memory(const Config& config, const NetworkLayout& layout) {
@@ -128,7 +135,7 @@ void check_memory(const Config& config, const NetworkLayout& layout) {
                    "this run needs about " + gib(need) + " of memory (" +
                        std::to_string(layout.parameter_count) + " parameters, " + gib(data) +
                        " of data) but the machine has " + gib(have) + "; reduce " +
-                       (!data_heavy ? "model.depth or model.width"
+                       (!data_heavy ? model_size_keys(config.model)
                         : kind == DataKind::teacher_student
                             ? "data.train_size, data.probe_size, data.dim or data.teacher_width"
                         : kind == DataKind::gaussian_mixture
