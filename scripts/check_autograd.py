@@ -225,12 +225,11 @@ def check(gradflow, work, name, model, train, x, y):
     layers = run["model"]["layers"]
     net = Net(layers, params(os.path.join(out, "params_init")), count_blocks(layers))
     opt = optimizer(run["train"], list(net.p.values()))
-    inputs = x if layers[0]["kind"] == "conv2d" else x.flatten(1)
     losses = []
     steps = run["train"]["steps"]
     for step in range(steps + 1):  # the loss before each update and after the last
         opt.zero_grad()
-        loss = F.cross_entropy(net.forward(inputs), y)
+        loss = F.cross_entropy(net.forward(x), y)
         losses.append(loss.item())
         if step == steps:
             break
