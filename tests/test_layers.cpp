@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 
 #include "nn/layers/conv2d_direct.hpp"
@@ -314,24 +316,37 @@ void check_conv_chunks(Padding padding, long stride, long channels) {
   for (Eigen::Index i = 0; i < in.size(); ++i) in.data()[i] = T(rng.normal());
   for (Eigen::Index i = 0; i < dout.size(); ++i) dout.data()[i] = T(rng.normal());
   const long positions = l.out_shape.positions(), k = l.in_shape.c * l.kernel * l.kernel;
-  auto run = [&](long chunk, Matrix& out, Vector& grads, Matrix& din) {
+  // keep_padded: forward's padded planes serve the weight gradient (a training step's path
+  // when conv2d_keeps_padded_input), else backward pads the input again.
+  Matrix padded;
+  auto run = [&](long chunk, Matrix& out, Vector& grads, Matrix& din, bool keep_padded) {
     const ConvScratch s = conv2d_scratch(l);
     Matrix patches(positions * chunk, k), scratch(s.elements(), 1),
         flipped(s.flipped_rows, s.flipped_cols);
+    padded = Matrix::Constant(conv2d_padded_elements(l), kBatch, T(7));
     out.resize(l.out_units, kBatch);
     din.resize(l.in_units, kBatch);
     grads = Vector::Zero(params.size());
-    conv2d_forward<T>(l, params.data(), in, out, patches, scratch);
+    Matrix* kept = keep_padded ? &padded : nullptr;
+    conv2d_forward<T>(l, params.data(), in, out, patches, scratch, kept);
+    // Whatever forward left in the shared scratch must not matter to backward.
+    scratch.setConstant(T(3));
     conv2d_backward<T>(l, params.data(), grads.data(), in, dout, &din, patches, scratch,
-                       flipped);
+                       flipped, kept);
   };
   Matrix out7, din7, out, din;
   Vector grads7, grads;
-  run(kBatch, out7, grads7, din7);
+  run(kBatch, out7, grads7, din7, false);
   REQUIRE(grads7.segment(Eigen::Index(l.w), l.out_shape.c * k).norm() > 0);
-  for (long chunk : {1L, 3L}) {
-    run(chunk, out, grads, din);
-    INFO("chunk " << chunk << ", " << channels << " channels, stride " << stride
+  for (auto [chunk, keep] : {std::pair{1L, false}, std::pair{1L, true}, std::pair{3L, false}}) {
+    run(chunk, out, grads, din, keep);
+    // Where forward runs without im2col, it leaves its planes for backward to read.
+    const DirectConv g{l.in_shape.c, l.in_shape.h, l.in_shape.w, l.out_shape.c, l.out_shape.h,
+                       l.out_shape.w, l.kernel, l.pad, padding == Padding::circular};
+    if (keep && chunk < kBatch && stride == 1 && direct_conv_takes<T>(g))
+      REQUIRE((padded.array() != T(7)).all());
+    INFO("chunk " << chunk << (keep ? " (padded planes kept)" : "") << ", " << channels
+                  << " channels, stride " << stride
                   << ": max differences out " << (out - out7).cwiseAbs().maxCoeff()
                   << ", grads " << (grads - grads7).cwiseAbs().maxCoeff() << ", din "
                   << (din - din7).cwiseAbs().maxCoeff());
@@ -360,4 +375,62 @@ TEST_CASE("conv2d gives the same output and gradients whatever its chunk of exam
     CHECK(direct_weight_gradient_takes<float>(g));
     CHECK(direct_weight_gradient_takes<double>(g));
   }
+}
+
+namespace {
+
+// max_pool by its definition: each window's first strictly larger entry in row-major order.
+template <class T>
+void reference_max_pool(const Layer& l, const Mat<T>& in, Mat<T>& out, Mat<T>& argmax) {
+  const Shape &is = l.in_shape, &os = l.out_shape;
+  for (long n = 0; n < in.cols(); ++n)
+    for (long c = 0; c < os.c; ++c)
+      for (long oy = 0; oy < os.h; ++oy)
+        for (long ox = 0; ox < os.w; ++ox) {
+          long best = (c * is.h + oy * l.stride) * is.w + ox * l.stride;
+          for (long ky = 0; ky < l.kernel; ++ky)
+            for (long kx = 0; kx < l.kernel; ++kx) {
+              const long i = (c * is.h + oy * l.stride + ky) * is.w + ox * l.stride + kx;
+              if (in(i, n) > in(best, n)) best = i;
+            }
+          const long o = (c * os.h + oy) * os.w + ox;
+          out(o, n) = in(best, n);
+          argmax(o, n) = T(best);
+        }
+}
+
+template <class T>
+void check_max_pool_2x2(long h, long w) {
+  const NetworkLayout layout = make_network_layout(Shape{3, h, w}, {pool(LayerKind::max_pool)}, 2);
+  const Layer& l = layout.layers[0];
+  Rng rng = make_rng(std::uint64_t(h * 100 + w), "max pool");
+  Mat<T> in(l.in_units, 2);
+  // Few distinct values, so most windows tie (as after a relu), and some NaN and -inf.
+  for (Eigen::Index i = 0; i < in.size(); ++i) {
+    const double u = rng.uniform01();
+    in.data()[i] = u < 0.05   ? std::numeric_limits<T>::quiet_NaN()
+                   : u < 0.1  ? -std::numeric_limits<T>::infinity()
+                              : T(std::floor(u * 4) - 1);
+  }
+  Mat<T> out(l.out_units, 2), argmax(l.out_units, 2), want(l.out_units, 2),
+      want_argmax(l.out_units, 2);
+  max_pool_forward<T>(l, in, out, argmax);
+  reference_max_pool<T>(l, in, want, want_argmax);
+  INFO(h << " x " << w << " input, " << l.out_shape.w << " windows per row, "
+         << (sizeof(T) == 4 ? "float" : "double"));
+  REQUIRE(argmax == want_argmax);
+  REQUIRE(std::memcmp(out.data(), want.data(), sizeof(T) * std::size_t(out.size())) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("max_pool's 2 x 2 windows agree with the definition on ties and NaN at every row width",
+          "[layers]") {
+  // Output rows of 1-3 windows (one at a time), 4-7 and 8+ (lanes of 4 and 8 floats, the last
+  // group overlapping), odd input sizes whose last row and column no window reads.
+  for (long w : {2L, 3L, 5L, 6L, 8L, 9L, 14L, 15L, 16L, 17L, 28L, 29L, 34L, 56L})
+    for (long h : {2L, 5L, 28L}) {
+      check_max_pool_2x2<float>(h, w);
+      check_max_pool_2x2<double>(h, w);
+    }
 }

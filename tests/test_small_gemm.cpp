@@ -171,9 +171,11 @@ TEST_CASE("small_gemm_gathered is bit-identical to Eigen's product on the gather
   check_gathered_shapes<double>();
 }
 
-TEST_CASE("transpose_into transposes whole 8 x 8 blocks and the edges", "[small_gemm]") {
+TEST_CASE("transpose_into transposes whole blocks and the edges", "[small_gemm]") {
+  // Packet blocks (short destination columns; every shape with AVX-512), 8 x 8 blocks (long
+  // ones with AVX2), and edges of every width on both.
   for (auto [rows, cols] : {std::array<long, 2>{64, 64}, {256, 16}, {13, 21}, {8, 3}, {1, 9},
-                            {17, 8}}) {
+                            {17, 8}, {784, 16}, {256, 256}, {35, 300}, {40, 70}, {129, 67}}) {
     const Matrix<double> a = random_with_zeros<double>(rows, cols, unsigned(rows * cols));
     Matrix<double> at = Matrix<double>::Constant(cols, rows, -7.0);
     transpose_into(a.data(), rows, cols, at.data());

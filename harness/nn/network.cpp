@@ -335,6 +335,8 @@ struct WorkspaceBuilder {
           const ConvScratch s = conv2d_scratch(l);
           b.stat = reuse(-2, s.elements(), 1, 0);  // forward's too (conv2d_direct)
           if (train) b.flipped = reuse(-3, s.flipped_rows, s.flipped_cols, 0);
+          if (train && conv2d_keeps_padded_input<T>(l, batch))
+            b.padded = fresh(conv2d_padded_elements(l), batch);
           break;
         }
         case LayerKind::max_pool:
@@ -419,7 +421,7 @@ struct Pass_ {
           break;
         }
         case LayerKind::conv2d:
-          conv2d_forward<T>(l, params, *x, out, ws.cache(l), ws.stat(l));
+          conv2d_forward<T>(l, params, *x, out, ws.cache(l), ws.stat(l), ws.padded(l));
           break;
         case LayerKind::max_pool:
           max_pool_forward<T>(l, *x, out, ws.cache(l));
@@ -482,7 +484,7 @@ struct Pass_ {
         }
         case LayerKind::conv2d:
           conv2d_backward<T>(l, params, grads, x, dout, dx, ws.cache(l), ws.stat(l),
-                            ws.flipped(l));
+                            ws.flipped(l), ws.padded(l));
           break;
         case LayerKind::max_pool:
           if (dx) max_pool_backward<T>(ws.cache(l), dout, *dx);

@@ -145,6 +145,8 @@ struct LayerBuffers {
                    // layer_norm: per example (3, batch); conv2d: one example's dout
                    // patches (conv2d_scratch)
   int flipped = -1;  // conv2d: the input-gradient convolution's flipped kernel
+  int padded = -1;   // conv2d (training, conv2d_keeps_padded_input): each example's padded
+                     // input planes, from forward to the weight gradient
 };
 
 enum class Pass {
@@ -173,6 +175,11 @@ struct Workspace {
   const Mat<T>& cache(const Layer& l) const { return storage[std::size_t(at[std::size_t(l.id)].cache)]; }
   Mat<T>& stat(const Layer& l) { return storage[std::size_t(at[std::size_t(l.id)].stat)]; }
   Mat<T>& flipped(const Layer& l) { return storage[std::size_t(at[std::size_t(l.id)].flipped)]; }
+  // conv2d's kept padded inputs, or null when it pads again in backward.
+  Mat<T>* padded(const Layer& l) {
+    const int i = at[std::size_t(l.id)].padded;
+    return i < 0 ? nullptr : &storage[std::size_t(i)];
+  }
   const Mat<T>& stat(const Layer& l) const { return storage[std::size_t(at[std::size_t(l.id)].stat)]; }
 };
 

@@ -5,23 +5,14 @@
 #include <algorithm>
 
 #include "nn/eigen_order_sum.hpp"
+#include "nn/eigen_packets.hpp"
 
 namespace gradflow {
 namespace {
 
 namespace ei = Eigen::internal;
 
-// Eigen's packet types for T: full (e.g. 16 floats with AVX-512), half and quarter.
-template <class T, ei::GEBPPacketSizeType Size>
-using Traits = ei::gebp_traits<T, T, false, false, Eigen::Architecture::Target, Size>;
-template <class T>
-using Full = Traits<T, ei::GEBPPacketFull>;
-template <class T>
-using Half = Traits<T, ei::GEBPPacketHalf>;
-template <class T>
-using Quarter = Traits<T, ei::GEBPPacketQuarter>;
-template <class P>
-inline constexpr long kLanes = ei::unpacket_traits<P>::size;
+using namespace eigen_packets;
 
 // Register tile: up to 2 packets of rows by kTileColumns columns of accumulators (16 of the
 // 32 AVX-512 registers; 8 of 16 with AVX2).
@@ -255,13 +246,29 @@ bool small_gemm_gathered(long m, long n, long k, const T* a, long lda, const T* 
 template <class T>
 void transpose_into(const T* a, long rows, long cols, T* at) {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using P = typename Full<T>::LhsPacket;
+  constexpr long L = Full<T>::LhsPacketSize;
   const Eigen::Map<const Matrix> from(a, rows, cols);
   Eigen::Map<Matrix> to(at, cols, rows);
-  constexpr long B = 8;
+  // L x L packet blocks: L column loads, Eigen's in-register ptranspose, L row stores, along
+  // the destination's rows. Measured (docs/speed.md) 1.3-2x faster than Eigen's 8 x 8 blocks
+  // where each load and store is a whole 64-byte line (AVX-512), or where the destination's
+  // columns are short (conv2d's dout_n^T: 16 channels). Elsewhere (AVX2 at widths of 256 and
+  // more) their power-of-two strides made them up to 5x slower, so those keep the 8 x 8 blocks.
+  const bool packets = L > 1 && (L * long(sizeof(T)) == 64 || cols * long(sizeof(T)) <= 512);
+  const long B = packets ? L : 8;
   const long whole_rows = rows / B * B, whole_cols = cols / B * B;
-  for (long j = 0; j < whole_cols; j += B)
-    for (long i = 0; i < whole_rows; i += B)
-      to.template block<B, B>(j, i) = from.template block<B, B>(i, j).transpose();
+  for (long i = 0; i < whole_rows; i += B)
+    for (long j = 0; j < whole_cols; j += B) {
+      if (!packets) {
+        to.template block<8, 8>(j, i) = from.template block<8, 8>(i, j).transpose();
+        continue;
+      }
+      ei::PacketBlock<P, L> block;
+      for (long c = 0; c < L; ++c) block.packet[c] = ei::ploadu<P>(a + (j + c) * rows + i);
+      ei::ptranspose(block);
+      for (long r = 0; r < L; ++r) ei::pstoreu(at + (i + r) * cols + j, block.packet[r]);
+    }
   to.bottomRows(cols - whole_cols) = from.rightCols(cols - whole_cols).transpose();
   to.topRightCorner(whole_cols, rows - whole_rows) =
       from.bottomLeftCorner(rows - whole_rows, whole_cols).transpose();

@@ -63,8 +63,8 @@ template <class T>
 bool eigen_order_matched(long m, long n, long k, const EigenBlocking& blocks);
 
 // at (cols, rows) = a (rows, cols), both column-major and contiguous: the copy of a left
-// operand small_gemm reads (W^T in dense backward), in 8 x 8 blocks, which Eigen transposes
-// in registers (2-7x faster than a plain transposed assignment at width 256).
+// operand small_gemm reads (W^T in dense backward, dout_n^T in conv2d's weight gradient), in
+// blocks transposed in registers (2-7x faster than a plain transposed assignment at width 256).
 template <class T>
 void transpose_into(const T* a, long rows, long cols, T* at);
 

@@ -205,8 +205,18 @@ ConvScratch conv2d_scratch(const Layer& l) {
 }
 
 template <class T>
+bool conv2d_keeps_padded_input(const Layer& l, long batch) {
+  return conv2d_chunk(l, batch, sizeof(T)) < batch && direct_forward<T>(l) &&
+         direct_weight_gradient<T>(l);
+}
+
+long conv2d_padded_elements(const Layer& l) {
+  return direct_conv_padded_elements(direct_forward_geometry(l));
+}
+
+template <class T>
 void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
-                    Mat<T>& patches, Mat<T>& scratch) {
+                    Mat<T>& patches, Mat<T>& scratch, Mat<T>* padded) {
   const long positions = l.out_shape.positions(), c_out = l.out_shape.c;
   const long chunk = patches.rows() / positions, batch = in.cols();
   const Im2col g = forward_geometry(l);
@@ -216,7 +226,8 @@ void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& o
   if (chunk < batch && direct_forward<T>(l)) {
     const DirectConv dg = direct_forward_geometry(l);
     for (long n = 0; n < batch; ++n)
-      direct_conv(dg, in.col(n).data(), w.data(), b, out.col(n).data(), scratch.data());
+      direct_conv(dg, in.col(n).data(), w.data(), b, out.col(n).data(), scratch.data(),
+                  padded ? padded->col(n).data() : nullptr);
     return;
   }
   for (long n0 = 0; n0 < batch; n0 += chunk) {
@@ -235,7 +246,7 @@ void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& o
 template <class T>
 void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
                      const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& scratch,
-                     Mat<T>& flipped) {
+                     Mat<T>& flipped, const Mat<T>* padded) {
   const long positions = l.out_shape.positions(), c_out = l.out_shape.c;
   const long chunk = patches.rows() / positions, batch = in.cols();
   const bool kept = chunk >= batch;  // forward's patches are the whole batch's
@@ -254,6 +265,8 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
   MatMap<T> dpatches(scratch.data(), s.rows, s.cols);
   // dW from the input's padded planes when forward's patches are gone (no im2col).
   const bool gathered = !kept && direct_weight_gradient<T>(l);
+  // Forward's padded planes, where it made them (without im2col: the same chunks).
+  const Mat<T>* planes = padded && gathered && direct_forward<T>(l) ? padded : nullptr;
   const DirectConv fg = direct_forward_geometry(l);
   for (long n0 = 0; n0 < batch; n0 += chunk) {
     const long m = std::min(chunk, batch - n0);
@@ -264,7 +277,8 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
       const long n = n0 + j;
       const Eigen::Map<const Mat<T>> dout_n(dout.col(n).data(), positions, c_out);
       if (gathered)
-        direct_weight_gradient(fg, in.col(n).data(), dout_n.data(), dw.data(), scratch.data());
+        direct_weight_gradient(fg, in.col(n).data(), dout_n.data(), dw.data(), scratch.data(),
+                               planes ? planes->col(n).data() : nullptr);
       else
         dw.noalias() += dout_n.transpose() * patches.middleRows(j * positions, positions);
       db += dout_n.colwise().sum().transpose();
@@ -287,10 +301,12 @@ void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in
 }
 
 #define INSTANTIATE(T)                                                                      \
+  template bool conv2d_keeps_padded_input<T>(const Layer&, long);                           \
   template void conv2d_forward<T>(const Layer&, const T*, const Mat<T>&, Mat<T>&, Mat<T>&,  \
-                                  Mat<T>&);                                               \
+                                  Mat<T>&, Mat<T>*);                                      \
   template void conv2d_backward<T>(const Layer&, const T*, T*, const Mat<T>&,              \
-                                   const Mat<T>&, Mat<T>*, Mat<T>&, Mat<T>&, Mat<T>&);
+                                   const Mat<T>&, Mat<T>*, Mat<T>&, Mat<T>&, Mat<T>&,      \
+                                   const Mat<T>*);
 GRADFLOW_LAYER_INSTANTIATE(INSTANTIATE)
 
 }  // namespace gradflow

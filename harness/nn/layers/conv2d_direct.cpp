@@ -6,6 +6,7 @@
 
 #include "base/errors.hpp"
 #include "nn/eigen_order_sum.hpp"
+#include "nn/eigen_packets.hpp"
 #include "nn/layers/layers.hpp"
 #include "nn/small_gemm.hpp"
 
@@ -51,6 +52,35 @@ long input_elements(const DirectConv& g, const Planes& p) {
   return g.c_in * p.size + p.padded_runs + kTileRuns + g.k * p.width;
 }
 
+// dst[0, n) = src[0, n) (or 0 without src) in whole packets of P, the last one ending at n
+// and overlapping the one before (n >= P's size): no scalar tail, no loop bounds to check.
+template <class P, class T>
+EIGEN_ALWAYS_INLINE void overlapping_packets(const T* src, long n, T* dst) {
+  constexpr long L = eigen_packets::kLanes<P>;
+  const P zero = ei::pset1<P>(T(0));
+  long i = 0;
+  for (; i + L <= n; i += L) ei::pstoreu(dst + i, src ? ei::ploadu<P>(src + i) : zero);
+  if (i < n) ei::pstoreu(dst + n - L, src ? ei::ploadu<P>(src + n - L) : zero);
+}
+
+// The same for any n, in the widest packets that fit (a padded row is a few dozen values:
+// 28 floats are two 16-float packets, 14 two 8-float ones), so it costs a few instructions
+// where a vectorised loop or a libc call spent most of its time on setting up.
+template <class T>
+EIGEN_ALWAYS_INLINE void copy_row(const T* src, long n, T* dst) {
+  using Full = typename eigen_packets::Full<T>::LhsPacket;
+  using Half = typename eigen_packets::Half<T>::LhsPacket;
+  using Quarter = typename eigen_packets::Quarter<T>::LhsPacket;
+  if (n >= eigen_packets::kLanes<Full>)
+    overlapping_packets<Full>(src, n, dst);
+  else if (n >= eigen_packets::kLanes<Half>)
+    overlapping_packets<Half>(src, n, dst);
+  else if (n >= eigen_packets::kLanes<Quarter>)
+    overlapping_packets<Quarter>(src, n, dst);
+  else
+    for (long i = 0; i < n; ++i) dst[i] = src ? src[i] : T(0);
+}
+
 // The padded planes: row y of plane ci reads input row conv_source(y) (none: zeros), and
 // within a row, columns [lo, hi) are a plain copy; the k - 1 columns around them are zeros or,
 // circular, wrapped (edge_source, the same for every row). Called per example for every conv
@@ -68,11 +98,11 @@ void pad_input(const DirectConv& g, const Planes& p, const T* in, T* padded) {
       T* dst = padded + ci * p.size + y * p.width;
       const long iy = conv_source(y, 0, 1, g.pad, g.circular, g.h);
       if (iy < 0) {
-        std::fill(dst, dst + p.width, T(0));
+        copy_row(static_cast<const T*>(nullptr), p.width, dst);
         continue;
       }
       const T* row = in + (ci * g.h + iy) * g.w;
-      for (long x = lo; x < hi; ++x) dst[x] = row[x - g.pad];
+      copy_row(row + lo - g.pad, hi - lo, dst + lo);
       long e = 0;
       for (long x = 0; x < lo; ++x, ++e) dst[x] = edge_source[e] < 0 ? T(0) : row[edge_source[e]];
       for (long x = hi; x < p.width; ++x, ++e)
@@ -170,12 +200,14 @@ long direct_conv_scratch(const DirectConv& g) {
   return input_elements(g, p) + 2 * g.c_out * p.padded_runs + kTileRuns;
 }
 
+long direct_conv_padded_elements(const DirectConv& g) { return input_elements(g, planes(g)); }
+
 template <class T>
 void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bias, T* out,
-                 T* scratch) {
+                 T* scratch, T* padded) {
   const Planes p = planes(g);
-  T* padded = scratch;
-  T* sums = padded + input_elements(g, p);         // (c_out, padded_runs)
+  if (!padded) padded = scratch;
+  T* sums = scratch + input_elements(g, p);        // (c_out, padded_runs)
   T* paired = sums + g.c_out * p.padded_runs;      // (c_out, padded_runs)
   pad_input(g, p, in, padded);
   const long depth = g.c_in * g.k * g.k;
@@ -225,12 +257,16 @@ bool direct_weight_gradient_takes(const DirectConv& g) {
 }
 
 template <class T>
-void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* dw, T* scratch) {
+void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* dw, T* scratch,
+                            const T* kept) {
   const Planes p = planes(g);
   const long m = g.oh * g.ow, depth = g.c_in * g.k * g.k;
-  T* padded = scratch;
-  T* dout_t = padded + input_elements(g, p);  // (c_out, oh ow): small_gemm's left operand
-  pad_input(g, p, in, padded);
+  T* dout_t = scratch + input_elements(g, p);  // (c_out, oh ow): small_gemm's left operand
+  const T* padded = kept;
+  if (!padded) {
+    pad_input(g, p, in, scratch);
+    padded = scratch;
+  }
   transpose_into(dout, m, g.c_out, dout_t);
   long columns[kMaxDepth], rows[kMaxPositions];  // patches(q, j) = padded[rows[q] + columns[j]]
   tap_offsets(g, p, columns);
@@ -244,14 +280,14 @@ void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* 
 template bool direct_weight_gradient_takes<float>(const DirectConv&);
 template bool direct_weight_gradient_takes<double>(const DirectConv&);
 template void direct_weight_gradient<float>(const DirectConv&, const float*, const float*,
-                                            float*, float*);
+                                            float*, float*, const float*);
 template void direct_weight_gradient<double>(const DirectConv&, const double*, const double*,
-                                             double*, double*);
+                                             double*, double*, const double*);
 template bool direct_conv_takes<float>(const DirectConv&);
 template bool direct_conv_takes<double>(const DirectConv&);
 template void direct_conv<float>(const DirectConv&, const float*, const float*, const float*,
-                                 float*, float*);
+                                 float*, float*, float*);
 template void direct_conv<double>(const DirectConv&, const double*, const double*,
-                                  const double*, double*, double*);
+                                  const double*, double*, double*, double*);
 
 }  // namespace gradflow

@@ -25,10 +25,13 @@ template <class T>
 bool direct_conv_takes(const DirectConv& g);
 // Elements of scratch direct_conv needs.
 long direct_conv_scratch(const DirectConv& g);
-// bias may be null (out = the sum alone).
+// Elements of one example's padded planes (the first part of that scratch).
+long direct_conv_padded_elements(const DirectConv& g);
+// bias may be null (out = the sum alone). `padded`, when given, receives the padded planes
+// (direct_conv_padded_elements) instead of scratch, for the weight gradient to read later.
 template <class T>
 void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bias, T* out,
-                 T* scratch);
+                 T* scratch, T* padded = nullptr);
 
 // The weight gradient of the same convolution for one example: dw (c_out, c_in k k) +=
 // dout^T (c_out, oh ow) patches (oh ow, c_in k k), dout (oh ow, c_out) column-major, exactly
@@ -36,7 +39,9 @@ void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bi
 // from the padded planes in place (small_gemm_gathered), so backward needs no im2col.
 template <class T>
 bool direct_weight_gradient_takes(const DirectConv& g);
+// `padded`: the planes direct_conv made of this `in` in forward, or null to make them again.
 template <class T>
-void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* dw, T* scratch);
+void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* dw, T* scratch,
+                            const T* padded = nullptr);
 
 }  // namespace gradflow

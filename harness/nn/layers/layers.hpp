@@ -87,9 +87,12 @@ inline long conv_source(long o, long k, long stride, long pad, bool circular, lo
 // patches (m H' W', C_in k k) = im2col of the chunk, rows j H' W' + p; for each example n,
 // out_n (H' W', C_out), column-major in out's column n, = b + patches_n W^T.
 // W (C_out, C_in k k), b (C_out). patches is workspace, patches.rows() / H' W' the chunk.
+// padded (conv2d_padded_elements, batch), when given (conv2d_keeps_padded_input): column n
+// receives example n's padded planes, which backward's weight gradient then reads instead of
+// padding the input again (5% of a CNN step, docs/speed.md).
 template <class T>
 void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& out,
-                    Mat<T>& patches, Mat<T>& scratch);
+                    Mat<T>& patches, Mat<T>& scratch, Mat<T>* padded = nullptr);
 // dW = sum_n dout_n^T patches_n, db = the column sums of every dout_n (H' W', C_out). At
 // stride 1 din_n = im2col(dout_n) flipped, the convolution of dout with the flipped kernel;
 // otherwise din_n = col2im(dout_n W). Reads forward's patches when one chunk is the whole
@@ -98,7 +101,12 @@ void conv2d_forward(const Layer& l, const T* params, const Mat<T>& in, Mat<T>& o
 template <class T>
 void conv2d_backward(const Layer& l, const T* params, T* grads, const Mat<T>& in,
                      const Mat<T>& dout, Mat<T>* din, Mat<T>& patches, Mat<T>& scratch,
-                     Mat<T>& flipped);
+                     Mat<T>& flipped, const Mat<T>* padded = nullptr);
+// Whether a training step keeps each example's padded input from forward to backward: when
+// both run without im2col (chunks of one example, stride 1, shapes conv2d_direct takes).
+template <class T>
+bool conv2d_keeps_padded_input(const Layer& l, long batch);
+long conv2d_padded_elements(const Layer& l);
 // conv2d_backward's workspace: scratch (rows, cols); flipped (flipped_rows, flipped_cols),
 // (C_out k k, C_in) at stride 1, else empty.
 struct ConvScratch {
