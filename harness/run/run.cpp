@@ -9,6 +9,7 @@
 #include "base/errors.hpp"
 #include "base/memory.hpp"
 #include "io/params_io.hpp"
+#include "nn/layers/layers.hpp"
 #include "io/writers.hpp"
 #include "config/network_layout.hpp"
 #include "run/plan.hpp"
@@ -76,17 +77,21 @@ std::size_t estimated_run_bytes(const Config& config, const NetworkLayout& layou
   const std::size_t optimizer_copies = config.train.optimizer == Optimizer::adam       ? 2
                                        : config.train.optimizer == Optimizer::momentum ? 1
                                                                                        : 0;
-  // Every layer keeps two (units, batch) buffers: its output and its gradient or cache.
-  std::size_t units = 0;
+  // Every layer keeps two (units, batch) buffers: its output and its gradient or cache; a
+  // stride-1 conv may also keep its padded input planes from forward to backward.
+  std::size_t units = 0, padded_planes = 0;
   std::vector<const Layer*> todo;
   for (const Layer& l : layout.layers) todo.push_back(&l);
   while (!todo.empty()) {
     const Layer* l = todo.back();
     todo.pop_back();
     units += std::size_t(l->out_units);
+    if (l->kind == LayerKind::conv2d && l->stride == 1)
+      padded_planes += std::size_t(conv2d_padded_elements(*l));
     for (const Layer& b : l->body) todo.push_back(&b);
   }
-  const std::size_t batch_activations = 2 * units * std::size_t(config.train.batch_size);
+  const std::size_t batch_activations =
+      (2 * units + padded_planes) * std::size_t(config.train.batch_size);
   const std::size_t probe_buffers = 3 * std::size_t(layout.max_width) *
                                     std::size_t(config.data.probe_size);
   const std::size_t params = layout.parameter_count;
