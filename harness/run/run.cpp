@@ -9,8 +9,8 @@
 #include "base/errors.hpp"
 #include "base/memory.hpp"
 #include "io/params_io.hpp"
-#include "nn/layers/layers.hpp"
 #include "io/writers.hpp"
+#include "nn/layers/layers.hpp"
 #include "config/network_layout.hpp"
 #include "run/plan.hpp"
 #include "run/results_folder.hpp"
@@ -77,8 +77,10 @@ std::size_t estimated_run_bytes(const Config& config, const NetworkLayout& layou
   const std::size_t optimizer_copies = config.train.optimizer == Optimizer::adam       ? 2
                                        : config.train.optimizer == Optimizer::momentum ? 1
                                                                                        : 0;
-  // Every layer keeps two (units, batch) buffers: its output and its gradient or cache; a
-  // stride-1 conv may also keep its padded input planes from forward to backward.
+  // Every layer keeps two (units, batch) buffers: its output and its gradient or cache; a conv
+  // whose step runs without im2col also keeps its padded input planes (make_workspace).
+  const long batch = config.train.batch_size;
+  const bool f32 = config.precision == Precision::float32;
   std::size_t units = 0, padded_planes = 0;
   std::vector<const Layer*> todo;
   for (const Layer& l : layout.layers) todo.push_back(&l);
@@ -86,12 +88,12 @@ std::size_t estimated_run_bytes(const Config& config, const NetworkLayout& layou
     const Layer* l = todo.back();
     todo.pop_back();
     units += std::size_t(l->out_units);
-    if (l->kind == LayerKind::conv2d && l->stride == 1)
+    if (l->kind == LayerKind::conv2d && (f32 ? conv2d_keeps_padded_input<float>(*l, batch)
+                                             : conv2d_keeps_padded_input<double>(*l, batch)))
       padded_planes += std::size_t(conv2d_padded_elements(*l));
     for (const Layer& b : l->body) todo.push_back(&b);
   }
-  const std::size_t batch_activations =
-      (2 * units + padded_planes) * std::size_t(config.train.batch_size);
+  const std::size_t batch_activations = (2 * units + padded_planes) * std::size_t(batch);
   const std::size_t probe_buffers = 3 * std::size_t(layout.max_width) *
                                     std::size_t(config.data.probe_size);
   const std::size_t params = layout.parameter_count;

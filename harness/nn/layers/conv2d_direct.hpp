@@ -39,9 +39,9 @@ void direct_conv(const DirectConv& g, const T* in, const T* weights, const T* bi
 // from the padded planes in place (small_gemm_gathered), so backward needs no im2col.
 template <class T>
 bool direct_weight_gradient_takes(const DirectConv& g);
-// `padded`: the planes direct_conv made of this `in` in forward, or null to make them again.
+// `kept`: the planes direct_conv made of this `in` in forward, or null to make them again.
 template <class T>
 void direct_weight_gradient(const DirectConv& g, const T* in, const T* dout, T* dw, T* scratch,
-                            const T* padded = nullptr);
+                            const T* kept = nullptr);
 
 }  // namespace gradflow

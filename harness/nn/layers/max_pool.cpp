@@ -1,7 +1,6 @@
 // max_pool: the largest value of each k x k window (stride s, no padding), per channel; the
 // gradient goes to the window's argmax (the first one on ties, as PyTorch).
 #include <cstring>
-#include <type_traits>
 
 #include "nn/layers/instantiate.hpp"
 #include "nn/layers/layers.hpp"
@@ -80,29 +79,31 @@ void pool_2x2_lanes(const T* top, long in_w, T row, long ox0, T* y, T* where) {
   std::memcpy(where + ox0, &at, sizeof at);
 }
 
+// One output row of ow >= W windows, W at a time, the last group overlapping the one before,
+// so no width takes a scalar tail (14 and 7 windows: groups of 8 or 4 floats).
+template <class T, int W>
+void pool_row_2x2(const T* top, long in_w, T row, long ow, T* y, T* where) {
+  long ox = 0;
+  for (; ox + W <= ow; ox += W) pool_2x2_lanes<T, W>(top, in_w, row, ox, y, where);
+  if (ox < ow) pool_2x2_lanes<T, W>(top, in_w, row, ow - W, y, where);
+}
+
 // 2 x 2 windows at stride 2 (the conv shorthand's pools; 6% of a CNN step one window at a
-// time): W of them at once, the last group overlapping the one before, so rows of any width
-// from W up take no scalar tail (14 and 7 windows: groups of 8 or 4 floats).
+// time), in lanes of 32 or 16 bytes; rows narrower than that one window at a time.
 template <class T>
 void pool_channel_2x2(const T* x, long in_w, long oh, long ow, long channel, T* y, T* where) {
   constexpr int Wide = 32 / sizeof(T), Narrow = 16 / sizeof(T);
   for (long oy = 0; oy < oh; ++oy) {
     const T* top = x + 2 * oy * in_w;
-    const T row = T(channel + 2 * oy * in_w);
+    const long row = channel + 2 * oy * in_w;
     T* y_row = y + oy * ow;
     T* where_row = where + oy * ow;
-    auto groups = [&](auto lanes) {
-      constexpr int W = decltype(lanes)::value;
-      long ox = 0;
-      for (; ox + W <= ow; ox += W) pool_2x2_lanes<T, W>(top, in_w, row, ox, y_row, where_row);
-      if (ox < ow) pool_2x2_lanes<T, W>(top, in_w, row, ow - W, y_row, where_row);
-    };
     if (ow >= Wide)
-      groups(std::integral_constant<int, Wide>{});
+      pool_row_2x2<T, Wide>(top, in_w, T(row), ow, y_row, where_row);
     else if (ow >= Narrow)
-      groups(std::integral_constant<int, Narrow>{});
+      pool_row_2x2<T, Narrow>(top, in_w, T(row), ow, y_row, where_row);
     else
-      pool_channel(top, in_w, 1, ow, 2, 2, channel + 2 * oy * in_w, y_row, where_row);
+      pool_channel(top, in_w, 1, ow, 2, 2, row, y_row, where_row);
   }
 }
 
